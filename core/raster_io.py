@@ -1,0 +1,159 @@
+"""Raster input checks, windowed reading and safe (temp-then-rename) writing."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+from .bands import S1_BANDS
+from .errors import InputError
+
+SAR_HINT = ("Give a Sentinel-1 GRD raster with 2 bands, VV and VH backscatter in dB "
+            "(for example a Sen1Floods11 S1Hand chip), in any CRS.")
+
+
+@dataclass
+class RasterSource:
+    """An opened-and-checked input: where each wanted band is and its grid."""
+
+    path: str
+    band_indexes: tuple  # 1-based indexes of the wanted bands, in spec order
+    band_names: tuple
+    nodata: float | None
+    width: int
+    height: int
+    crs: object
+    transform: object
+    profile: dict
+
+    def open(self):
+        return rasterio.open(self.path)
+
+
+def open_raster(path: str):
+    """Open ``path`` with rasterio, turning GDAL's errors into InputError."""
+    if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
+        raise InputError(f"input raster not found: {path}. {SAR_HINT}")
+    try:
+        return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"{path} is not a readable raster ({exc}). {SAR_HINT}") from exc
+
+
+def _band_order(ds, wanted):
+    """1-based band indexes for ``wanted`` names, from band descriptions when present."""
+    descriptions = [(d or "").strip().upper() for d in ds.descriptions]
+    found = {}
+    for idx, desc in enumerate(descriptions, start=1):
+        for name in wanted:
+            # Accept "VV", "VV_dB", "Sigma0_VV_db", "S1_VH" and the like.
+            tokens = desc.replace("-", "_").replace(" ", "_").split("_")
+            if name.upper() in tokens and name not in found:
+                found[name] = idx
+    if len(found) == len(wanted):
+        return tuple(found[n] for n in wanted)
+    if ds.count == len(wanted):
+        return tuple(range(1, len(wanted) + 1))
+    names = ", ".join(wanted)
+    raise InputError(
+        f"{ds.name} has {ds.count} band(s) (descriptions: {ds.descriptions}); floodkd needs "
+        f"{len(wanted)} ({names}). Give a raster with exactly these bands in this order, "
+        f"or name the bands '{names}' in their descriptions. {SAR_HINT}")
+
+
+def inspect_sar(path: str, specs=S1_BANDS) -> RasterSource:
+    """Check that ``path`` is a usable SAR raster for ``specs`` and describe it."""
+    wanted = tuple(s.name for s in specs)
+    with open_raster(path) as ds:
+        if ds.count < len(wanted):
+            raise InputError(
+                f"{path} has {ds.count} band(s); floodkd needs {len(wanted)} "
+                f"({', '.join(wanted)}). {SAR_HINT}")
+        if any(np.dtype(dt).kind not in "fiu" for dt in ds.dtypes):
+            raise InputError(f"{path} has non-numeric bands ({ds.dtypes}). {SAR_HINT}")
+        indexes = _band_order(ds, wanted)
+        return RasterSource(path, indexes, wanted, ds.nodata, ds.width, ds.height,
+                            ds.crs, ds.transform, ds.profile.copy())
+
+
+def read_block(ds, source: RasterSource, window: Window):
+    """Read ``window`` of the wanted bands as float32 and a valid-pixel mask.
+
+    A pixel is valid when every band is finite and differs from the declared
+    nodata value. Invalid pixels are set to 0 in the returned data.
+    """
+    data = ds.read(source.band_indexes, window=window, out_dtype="float32")
+    valid = np.isfinite(data).all(axis=0)
+    if source.nodata is not None and np.isfinite(source.nodata):
+        valid &= (data != np.float32(source.nodata)).all(axis=0)
+    data[:, ~valid] = 0.0
+    return data, valid
+
+
+def any_valid_pixel(source: RasterSource, max_side: int = 1024) -> bool:
+    """Cheap check on a decimated read: does the scene hold any valid pixel?"""
+    scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
+    shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
+    with source.open() as ds:
+        data = ds.read(source.band_indexes, out_shape=shape, out_dtype="float32")
+    valid = np.isfinite(data).all(axis=0)
+    if source.nodata is not None and np.isfinite(source.nodata):
+        valid &= (data != np.float32(source.nodata)).all(axis=0)
+    return bool(valid.any())
+
+
+def _umask_permissions(path):
+    """mkstemp creates 0600 files; give outputs the usual umask-based mode."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+class AtomicRaster:
+    """Write a GeoTIFF under a temporary name; rename it into place on success.
+
+    On any exception (including a cancel) the temporary file is removed, so no
+    half-written output is ever left under the destination name.
+    """
+
+    def __init__(self, path: str, **profile):
+        self.path = os.path.abspath(path)
+        self.profile = profile
+        self.tmp = None
+        self.ds = None
+
+    def __enter__(self):
+        folder = os.path.dirname(self.path) or "."
+        os.makedirs(folder, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".tif.part", dir=folder)
+        os.close(fd)
+        _umask_permissions(self.tmp)
+        self.ds = rasterio.open(self.tmp, "w", **self.profile)
+        return self.ds
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.ds.close()
+        finally:
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+            else:
+                for p in (self.tmp, self.tmp + ".aux.xml"):
+                    if os.path.exists(p):
+                        os.remove(p)
+        return False
+
+
+def output_profile(source: RasterSource, dtype: str, nodata, count: int = 1) -> dict:
+    """A tiled, compressed GeoTIFF profile on exactly the input grid."""
+    tiled = source.width >= 256 and source.height >= 256
+    profile = dict(driver="GTiff", width=source.width, height=source.height, count=count,
+                   dtype=dtype, nodata=nodata, crs=source.crs, transform=source.transform,
+                   compress="deflate", BIGTIFF="IF_SAFER")
+    if tiled:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    return profile

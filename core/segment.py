@@ -1,0 +1,156 @@
+"""Streaming scene segmentation: read, infer and write strip by strip.
+
+Tiles overlap and are blended with weights (no seams); a buffer one tile high
+and the scene wide holds the running weighted sums, and rows are written as
+soon as no later tile touches them, so memory stays flat as scenes grow.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from rasterio.windows import Window
+
+from .area import row_areas_km2
+from .bands import S1_BANDS
+from .errors import InputError
+from .predictors import make_predictor
+from .progress import Progress, ScaledProgress
+from .raster_io import AtomicRaster, any_valid_pixel, inspect_sar, output_profile, read_block
+from .tiling import blend_weights, tile_starts
+
+DRY, WATER, NODATA = 0, 1, 255
+CLASS_NAMES = {DRY: "dry", WATER: "water", NODATA: "nodata"}
+PROB_NODATA = -1.0
+
+
+@dataclass
+class SegmentOptions:
+    method: str = "auto"  # auto (model if any, else otsu) | model | otsu
+    model: str | None = None  # checkpoint path; None = the bundled default
+    device: str = "auto"
+    threshold: float = 0.5  # water-probability cut
+    tile: int = 512
+    overlap: int = 64
+    batch_size: int = 4
+    tta: bool = False
+
+
+@dataclass
+class SegmentResult:
+    output: str
+    probability: str | None
+    method: str
+    valid_pixels: int = 0
+    water_pixels: int = 0
+    valid_km2: float = 0.0
+    water_km2: float = 0.0
+    seconds: float = 0.0
+    predictor: dict = field(default_factory=dict)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def segment_scene(input_path: str, output_path: str, options: SegmentOptions | None = None,
+                  probability_path: str | None = None, progress: Progress | None = None) -> SegmentResult:
+    """Map water in a Sentinel-1 VV/VH (dB) scene and write a uint8 class GeoTIFF.
+
+    Output codes: 0 dry, 1 water, 255 nodata (declared), on exactly the input
+    grid. ``probability_path`` optionally receives float32 water probability
+    (nodata -1). Raises InputError/CheckpointError/Cancelled; on any error no
+    file is left under either destination name.
+    """
+    options = options or SegmentOptions()
+    progress = progress or Progress()
+    if not 0.0 <= options.threshold <= 1.0:
+        raise InputError(f"THRESHOLD must be a probability in [0, 1], got {options.threshold}")
+    start = time.monotonic()
+    source = inspect_sar(input_path, S1_BANDS)
+    predictor = make_predictor(options.method, options.model, options.device, options.tta)
+    if not any_valid_pixel(source):
+        raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
+    predictor.prepare(source, ScaledProgress(progress, 0.0, 0.1))
+    result = SegmentResult(output_path, probability_path, predictor.name)
+    with ExitStack() as stack:
+        out = stack.enter_context(AtomicRaster(output_path, **output_profile(source, "uint8", NODATA)))
+        prob = None
+        if probability_path:
+            prob = stack.enter_context(
+                AtomicRaster(probability_path, **output_profile(source, "float32", PROB_NODATA)))
+        _run_strips(source, predictor, options, out, prob, result, ScaledProgress(progress, 0.1, 1.0))
+        if result.valid_pixels == 0:
+            raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
+        _describe_outputs(out, prob, predictor, options)
+    result.predictor = predictor.describe()
+    result.seconds = time.monotonic() - start
+    progress.report(1.0, "done")
+    return result
+
+
+def _run_strips(source, predictor, options, out, prob, result, progress):
+    height, width = source.height, source.width
+    rows = tile_starts(height, options.tile, options.overlap)
+    cols = tile_starts(width, options.tile, options.overlap)
+    th, tw = min(options.tile, height), min(options.tile, width)
+    weights = blend_weights(th, tw, options.overlap)
+    acc = np.zeros((th, width), np.float32)
+    wsum = np.zeros((th, width), np.float32)
+    areas = row_areas_km2(source.crs, source.transform, height)
+    with source.open() as ds:
+        for i, top in enumerate(rows):
+            progress.check_cancelled()
+            data, valid = read_block(ds, source, Window(0, top, width, th))
+            todo = [c for c in cols if valid[:, c:c + tw].any()]  # skip all-nodata tiles
+            for b in range(0, len(todo), options.batch_size):
+                batch = todo[b:b + options.batch_size]
+                raw = np.stack([data[:, :, c:c + tw] for c in batch])
+                mask = np.stack([valid[:, c:c + tw] for c in batch])
+                p = predictor.predict(raw, mask)
+                for k, c in enumerate(batch):
+                    acc[:, c:c + tw] += p[k] * weights
+                    wsum[:, c:c + tw] += weights
+                progress.check_cancelled()
+                progress.report((i + (b + len(batch)) / max(1, len(todo))) / len(rows), "segmenting")
+            nxt = rows[i + 1] if i + 1 < len(rows) else height
+            n = nxt - top
+            _write_rows(top, n, acc, wsum, valid, options.threshold, out, prob, result, areas)
+            keep = th - n
+            acc[:keep], wsum[:keep] = acc[n:].copy(), wsum[n:].copy()
+            acc[keep:], wsum[keep:] = 0.0, 0.0
+            progress.report((i + 1) / len(rows), "segmenting")
+
+
+def _write_rows(top, n, acc, wsum, valid, threshold, out, prob, result, areas):
+    v, w = valid[:n], wsum[:n]
+    if (v & (w <= 0)).any():  # every valid pixel must have been predicted
+        raise RuntimeError(f"tiling left valid pixels without prediction in rows {top}..{top + n}")
+    p = np.divide(acc[:n], w, out=np.zeros_like(w), where=w > 0)
+    water = v & (p >= threshold)
+    classes = np.full(v.shape, NODATA, np.uint8)
+    classes[v] = DRY
+    classes[water] = WATER
+    window = Window(0, top, v.shape[1], n)
+    out.write(classes, 1, window=window)
+    if prob is not None:
+        prob.write(np.where(v, p, np.float32(PROB_NODATA)).astype(np.float32), 1, window=window)
+    rows_valid, rows_water = v.sum(axis=1), water.sum(axis=1)
+    result.valid_pixels += int(rows_valid.sum())
+    result.water_pixels += int(rows_water.sum())
+    a = areas[top:top + n]
+    if np.isfinite(a).all():
+        result.valid_km2 += float((rows_valid * a).sum())
+        result.water_km2 += float((rows_water * a).sum())
+
+
+def _describe_outputs(out, prob, predictor, options):
+    tags = {"FLOODKD_CLASSES": "0=dry,1=water,255=nodata", "FLOODKD_THRESHOLD": str(options.threshold)}
+    tags.update({f"FLOODKD_{k.upper()}": str(v) for k, v in predictor.describe().items()})
+    out.update_tags(**tags)
+    out.set_band_description(1, "flood class (0 dry, 1 water, 255 nodata)")
+    out.write_colormap(1, {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), NODATA: (0, 0, 0, 0)})
+    if prob is not None:
+        prob.update_tags(**tags)
+        prob.set_band_description(1, "water probability (0..1, -1 nodata)")

@@ -1,0 +1,50 @@
+"""The ``floodkd`` command line: one sub-command per module in COMMANDS.
+
+Exit codes: 0 success, 2 bad input or checkpoint (message on stderr),
+130 cancelled (Ctrl-C). Each command module defines ``add_parser(subparsers)``
+and ``run(args) -> int``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# (sub-command, module under floodkd.training) -- add new commands here.
+COMMANDS = [
+    ("segment", "cli_segment"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="floodkd", description="Flood mapping from Sentinel-1 SAR (cross-modal distillation).")
+    parser.add_argument("--version", action="version", version=f"floodkd {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module in COMMANDS:
+        mod = importlib.import_module(f".{module}", __package__)
+        mod.add_parser(sub, name)
+    return parser
+
+
+def main(argv=None) -> int:
+    from ..core.errors import Cancelled, FloodKDError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except Cancelled as exc:
+        print(f"floodkd: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("floodkd: cancelled; no output was written", file=sys.stderr)
+        return 130
+    except FloodKDError as exc:
+        print(f"floodkd: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
