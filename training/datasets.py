@@ -1,0 +1,156 @@
+"""Shared base and helpers for floodkd's map-style training/evaluation datasets.
+
+Every dataset returns plain numpy samples (no torch import), so
+``torch.utils.data.DataLoader`` can batch them directly. The sample contract::
+
+    {"id": str,
+     "s1": float32 (C1, H, W)   network input, normalised to [0, 1] by s1_bands,
+     "s2": float32 (C2, H, W)   same for s2_bands (key absent without S2),
+     "label": int64 (H, W)      0 dry, 1 water, -1 ignore (all -1 when unlabelled),
+     "valid": bool (H, W)}      the inputs hold data here (nodata -> False)
+
+Invalid pixels are 0 in ``s1``/``s2`` and -1 in ``label``. ``valid`` is about the
+inputs only: a hand label may still be -1 (ignore) where ``valid`` is True.
+Subclasses implement :meth:`ChipDataset.load_raw`, which returns the inputs in
+their own units (dB, reflectance x 10000, 8-bit) for methods that need them
+(Otsu on VH dB, checkpoints with their own normalisation).
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.bands import normalise_stack
+from ..core.errors import InputError
+
+IGNORE = -1
+
+
+@dataclass
+class RawChip:
+    """One chip's inputs in their units, before normalisation.
+
+    Attributes:
+        id: chip identifier.
+        s1: float32 (C1, H, W) in the units of the dataset's ``s1_bands``.
+        s2: float32 (C2, H, W) or None when the dataset has no S2.
+        label: int64 (H, W) with 0, 1 and -1 (ignore / nodata / unlabelled).
+        valid: bool (H, W), True where every input band holds data.
+    """
+
+    id: str
+    s1: np.ndarray
+    s2: np.ndarray | None
+    label: np.ndarray
+    valid: np.ndarray
+
+
+class ChipDataset:
+    """Base class: indexing, normalisation and the sample contract.
+
+    Subclasses set ``name``, ``s1_bands``, ``s2_bands``, ``labelled`` and
+    ``ids`` and implement :meth:`load_raw`.
+    """
+
+    name = "dataset"
+    s1_bands: tuple = ()
+    s2_bands: tuple = ()
+    input_transform = "clip_scale"
+    labelled = True
+
+    def __init__(self):
+        self.ids: list = []
+        self.missing: list = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index: int) -> dict:
+        if not -len(self.ids) <= index < len(self.ids):
+            raise IndexError(f"{self.name} has {len(self.ids)} chips; index {index} is out of range")
+        return to_sample(self.load_raw(index), self.s1_bands, self.s2_bands)
+
+    def load_raw(self, index: int) -> RawChip:
+        """Read chip ``index`` in its own units (see :class:`RawChip`)."""
+        raise NotImplementedError
+
+    def index_of(self, chip_id: str) -> int:
+        """Position of ``chip_id`` in ``ids`` (InputError naming the known ids if absent)."""
+        try:
+            return self.ids.index(chip_id)
+        except ValueError:
+            shown = ", ".join(self.ids[:5]) + (" ..." if len(self.ids) > 5 else "")
+            raise InputError(f"chip '{chip_id}' is not in this {self.name} dataset; known: {shown}") from None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} chips, labelled={self.labelled})"
+
+
+def to_sample(raw: RawChip, s1_bands, s2_bands=()) -> dict:
+    """Normalise a :class:`RawChip` into the sample dict (invalid pixels -> 0 / -1)."""
+    invalid = ~raw.valid
+    s1 = normalise_stack(raw.s1, s1_bands)
+    s1[:, invalid] = 0.0
+    sample = {"id": raw.id, "s1": s1.astype(np.float32, copy=False)}
+    if raw.s2 is not None:
+        s2 = normalise_stack(raw.s2, s2_bands)
+        s2[:, invalid] = 0.0
+        sample["s2"] = s2.astype(np.float32, copy=False)
+    label = raw.label.astype(np.int64, copy=True)
+    label[invalid] = IGNORE
+    sample["label"] = label
+    sample["valid"] = raw.valid.copy()
+    return sample
+
+
+def read_raster(path: str, indexes=None) -> np.ndarray:
+    """Read ``path`` (bands, H, W) with rasterio; unreadable files raise InputError.
+
+    PNGs carry no georeference; rasterio's warning about it is silenced.
+    """
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as ds:
+                return ds.read(indexes)
+    except RasterioIOError as exc:
+        raise InputError(f"{path} is not a readable raster ({exc}); replace or remove the file.") from exc
+
+
+def check_same_size(reference_path: str, reference: np.ndarray, path: str, data: np.ndarray) -> None:
+    """Raise InputError when two rasters of one chip differ in height/width."""
+    if reference.shape[-2:] != data.shape[-2:]:
+        raise InputError(
+            f"{path} is {data.shape[-2]}x{data.shape[-1]} pixels but {reference_path} is "
+            f"{reference.shape[-2]}x{reference.shape[-1]}; the files of one chip must share "
+            "the same grid (re-export them on the Sentinel-1 grid).")
+
+
+def check_label_values(path: str, label: np.ndarray, allowed=(-1, 0, 1)) -> None:
+    """Raise InputError when a label raster holds codes outside ``allowed``."""
+    values = np.unique(label)
+    bad = [v for v in values.tolist() if v not in allowed]
+    if bad:
+        raise InputError(
+            f"{path} holds label value(s) {bad[:10]}; labels must use only {list(allowed)} "
+            "(0 dry, 1 water, -1 ignore; OMBRIA masks 0 / 255).")
+
+
+def require_folder(path: str, what: str) -> str:
+    """Return ``path`` when it is a directory, else an InputError saying what was expected."""
+    if not os.path.isdir(path):
+        raise InputError(f"{path} is not a folder; expected {what}.")
+    return path
+
+
+def check_split(split: str, allowed) -> str:
+    """Validate a split name against ``allowed`` (InputError listing the choices)."""
+    if split not in allowed:
+        raise InputError(f"unknown split '{split}'; use one of {', '.join(allowed)}")
+    return split
