@@ -1,0 +1,83 @@
+"""``floodkd evaluate``: pooled water IoU of a model or Otsu on a labelled dataset."""
+from __future__ import annotations
+
+import json
+import math
+
+DATASETS = ("sen1floods11", "ombria", "pairs")
+
+
+def add_parser(sub, name):
+    p = sub.add_parser(name, help="score a checkpoint or Otsu on a labelled dataset (pooled water IoU)",
+                       description="Confusion counts are pooled over all valid pixels of the split, "
+                                   "then water IoU, mIoU, F1 and accuracy are computed from the totals.")
+    p.add_argument("--dataset", required=True, choices=DATASETS,
+                   help="layout of --root: Sen1Floods11 native, OMBRIA, or a folder of S1/S2/label GeoTIFFs")
+    p.add_argument("--root", required=True, help="dataset folder")
+    p.add_argument("--split", default="all",
+                   help="sen1floods11: train, valid, test, bolivia, all; ombria: train, val, all "
+                        "(patch numbers divisible by 5 are val); pairs: all")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="floodkd checkpoint (.pt); S1+S2 teachers read S2 automatically")
+    which.add_argument("--method", choices=["otsu"], help="a baseline instead of a model")
+    p.add_argument("--label-source", default="hand",
+                   help="sen1floods11 labels: hand, S1OtsuLabelWeak or S2IndexLabelWeak (default hand)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    p.add_argument("--threshold", type=float, default=0.5, help="water-probability cut for a model")
+    p.add_argument("--csv", help="write per-chip metrics here")
+    p.add_argument("--panel", help="write a PNG panel (input / label / prediction) here")
+    p.add_argument("--panel-ids", nargs="+", help="chip ids for the panel (default: the first four)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run)
+
+
+def model_needs_s2(path: str) -> bool:
+    """True when the checkpoint's bands include Sentinel-2 (a teacher)."""
+    from ..core.checkpoint import checkpoint_bands, load_checkpoint
+
+    return any(b.sensor == "S2" for b in checkpoint_bands(load_checkpoint(path)))
+
+
+def build_dataset(kind: str, root: str, split: str, with_s2: bool, label_source: str = "hand"):
+    """The dataset object for the CLI's --dataset/--root/--split."""
+    from ..core.errors import InputError
+
+    if kind == "sen1floods11":
+        from .data_sen1floods11 import Sen1Floods11
+
+        return Sen1Floods11(root, split, with_s2=with_s2, label_source=label_source)
+    if kind == "ombria":
+        from .data_ombria import Ombria
+
+        return Ombria(root, split, with_s2=with_s2)
+    if split != "all":
+        raise InputError(f"a pairs folder has no splits; use --split all (got '{split}')")
+    from .data_pairs import PairFolder
+
+    return PairFolder(root, with_s2=with_s2)
+
+
+def _json_safe(value):
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def run(args) -> int:
+    from ..core.progress import Progress, TerminalProgress
+    from .evaluate import evaluate
+
+    with_s2 = bool(args.model) and model_needs_s2(args.model)
+    dataset = build_dataset(args.dataset, args.root, args.split, with_s2, args.label_source)
+    progress = Progress() if args.json else TerminalProgress()
+    result = evaluate(dataset, args.model or args.method, device=args.device, threshold=args.threshold,
+                      csv_path=args.csv, panel_path=args.panel, panel_ids=args.panel_ids, progress=progress)
+    result.update(split=args.split, root=args.root, csv=args.csv, panel=args.panel,
+                  missing_chips=len(getattr(dataset, "missing", [])))
+    if args.json:
+        print(json.dumps({k: _json_safe(v) for k, v in result.items()}))
+    else:
+        print(f"{args.dataset} {args.split} ({result['n_chips']} chips, {result['valid_pixels']} valid px), "
+              f"{result['method']}: water IoU {result['water_iou']:.4f}, mIoU {result['miou']:.4f}, "
+              f"F1 {result['f1']:.4f}, accuracy {result['accuracy']:.4f}")
+        if result["missing_chips"]:
+            print(f"note: {result['missing_chips']} chip(s) listed in the split are not on disk and were skipped")
+    return 0
