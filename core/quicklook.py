@@ -1,6 +1,8 @@
 """A small PNG quick-look: VV backscatter in grey with water in blue."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import rasterio
 
@@ -23,6 +25,8 @@ def write_quicklook(sar_path: str, class_path: str, png_path: str, max_side: int
     rgb[:, water] = np.array([31, 120, 220], np.float32)[:, None]
     rgb[:, cls == 255] = 0
     profile = dict(driver="PNG", width=shape[1], height=shape[0], count=3, dtype="uint8")
-    with rasterio.open(png_path, "w", **profile) as out:
-        out.write(rgb.astype(np.uint8))
+    with warnings.catch_warnings():  # a PNG quick-look has no georeference by design
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(png_path, "w", **profile) as out:
+            out.write(rgb.astype(np.uint8))
     return png_path

@@ -1,1 +1,1 @@
-
+"""QGIS Processing provider ``floodkd``: thin algorithms over core/ and training/."""

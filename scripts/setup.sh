@@ -47,6 +47,9 @@ export PATH="$VENV/bin:\$PATH"
 export QGIS_PLUGINPATH="$ROOT/.qgis/plugins\${QGIS_PLUGINPATH:+:\$QGIS_PLUGINPATH}"
 export QGIS_CUSTOM_CONFIG_PATH="\${QGIS_CUSTOM_CONFIG_PATH:-$ROOT/.qgis/profile}"
 export QT_QPA_PLATFORM="\${QT_QPA_PLATFORM:-offscreen}"
+# QGIS computes statistics when it opens INPUT; do not cache them as .aux.xml beside
+# (possibly read-only or shared) input files.
+export GDAL_PAM_ENABLED="\${GDAL_PAM_ENABLED:-NO}"
 export XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/tmp/runtime-\$(id -u)}"
 mkdir -p "\$XDG_RUNTIME_DIR" && chmod 700 "\$XDG_RUNTIME_DIR"
 exec /usr/bin/qgis_process.bin "\$@"

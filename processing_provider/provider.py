@@ -1,0 +1,32 @@
+"""The floodkd Processing provider (id ``floodkd``)."""
+import os
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .segment_algorithm import SegmentAlgorithm
+
+ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icon.svg")
+
+
+def algorithm_classes():
+    """Every algorithm the provider offers (ids are public API: never rename)."""
+    return [SegmentAlgorithm]
+
+
+class FloodKDProvider(QgsProcessingProvider):
+    def id(self):
+        return "floodkd"
+
+    def name(self):
+        return "floodkd"
+
+    def longName(self):  # noqa: N802
+        return "floodkd: flood mapping from Sentinel-1 by cross-modal distillation"
+
+    def icon(self):
+        return QIcon(ICON)
+
+    def loadAlgorithms(self):  # noqa: N802
+        for cls in algorithm_classes():
+            self.addAlgorithm(cls())

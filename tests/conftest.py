@@ -1,0 +1,87 @@
+"""Shared test fixtures: paths to the real data in ../shared/data and tiny models."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# QGIS computes histograms when it opens a layer and GDAL would save them as
+# .aux.xml beside the input; never write into ../shared/data.
+os.environ["GDAL_PAM_ENABLED"] = "NO"
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = (REPO / ".." / "shared" / "data").resolve()
+S1HAND = DATA / "sen1floods11" / "S1Hand"
+LABELHAND = DATA / "sen1floods11" / "LabelHand"
+
+
+def shared_file(*parts) -> Path:
+    """A file under ../shared/data, or skip the test with the reason."""
+    path = DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (expected ../shared/data beside the repo)")
+    return path
+
+
+@pytest.fixture
+def spain_s1():
+    return shared_file("sen1floods11", "S1Hand", "Spain_7370579_S1Hand.tif")
+
+
+@pytest.fixture
+def india_s1():
+    return shared_file("sen1floods11", "S1Hand", "India_900498_S1Hand.tif")
+
+
+@pytest.fixture(scope="session")
+def tiny_s1_checkpoint(tmp_path_factory):
+    """A randomly initialised, tiny S1 (VV, VH) U-Net checkpoint (not a trained model)."""
+    import torch
+
+    from floodkd.core.bands import S1_BANDS
+    from floodkd.core.checkpoint import make_checkpoint, save_checkpoint
+    from floodkd.core.models import build_model
+
+    torch.manual_seed(0)
+    kwargs = {"encoder_depth": 3, "decoder_channels": (32, 16, 8)}
+    model = build_model("unet", "resnet18", 2, 2, **kwargs)
+    with torch.no_grad():  # make the output depend clearly on VH so the model is not constant
+        model.segmentation_head[0].bias.copy_(torch.tensor([0.0, 0.0]))
+    path = tmp_path_factory.mktemp("ckpt") / "tiny_s1.pt"
+    save_checkpoint(make_checkpoint(model, "unet", "resnet18", S1_BANDS, kwargs, role="test-random"), str(path))
+    return path
+
+
+def write_raster(path, data, nodata=None, crs="EPSG:32630", transform=None, descriptions=None):
+    """Write a (bands, H, W) array as a GeoTIFF for bad-input and grid tests."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    data = np.asarray(data)
+    transform = transform or from_origin(500000, 4200000, 10, 10)
+    profile = dict(driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
+                   dtype=data.dtype.name, crs=crs, transform=transform, nodata=nodata)
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.write(data)
+        for i, d in enumerate(descriptions or [], start=1):
+            ds.set_band_description(i, d)
+    return path
+
+
+@pytest.fixture
+def make_raster():
+    """The write_raster helper, as a fixture (tests cannot import conftest)."""
+    return write_raster
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_data_stays_untouched():
+    """Fail the run if anything (QGIS statistics, a test) wrote into ../shared/data."""
+    def listing():
+        return {p for p in DATA.rglob("*")} if DATA.exists() else set()
+
+    before = listing()
+    yield
+    added = sorted(str(p) for p in listing() - before)
+    assert not added, f"tests wrote into the shared data: {added[:5]}"

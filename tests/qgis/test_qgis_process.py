@@ -1,0 +1,62 @@
+"""The real qgis_process binary, end to end, in a fresh isolated QGIS profile."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+REPO = Path(__file__).resolve().parents[2]
+QGIS_PROCESS = os.environ.get("FLOODKD_QGIS_PROCESS", str(REPO / ".venv" / "bin" / "qgis_process"))
+
+
+@pytest.fixture(scope="module")
+def qgis_process(tmp_path_factory):
+    """Run qgis_process with a brand-new profile in which floodkd was enabled."""
+    if not os.path.exists(QGIS_PROCESS):
+        pytest.fail(f"{QGIS_PROCESS} missing: run scripts/setup.sh first")
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path_factory.mktemp("profile")))
+
+    def call(*args):
+        return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=300)
+
+    enabled = call("plugins", "enable", "floodkd")
+    assert enabled.returncode == 0, enabled.stderr
+    return call
+
+
+def test_floodkd_is_listed(qgis_process):
+    listing = qgis_process("list")
+    assert "floodkd:segment" in listing.stdout
+
+
+def test_segment_end_to_end(qgis_process, spain_s1, tmp_path):
+    out = tmp_path / "spain_water.tif"
+    proc = qgis_process("run", "floodkd:segment", "--json", "--", f"INPUT={spain_s1}", f"OUTPUT={out}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    assert results["OUTPUT"] == str(out) and results["USED_METHOD"] == "otsu"
+    assert 0 < results["WATER_KM2"] < results["VALID_KM2"]
+    with rasterio.open(out) as ds:
+        assert ds.nodata == 255 and {0, 1} <= set(np.unique(ds.read(1))) <= {0, 1, 255}
+    assert out.with_suffix(".qml").exists()  # styled whenever QGIS opens it
+
+
+def test_bad_input_exits_non_zero_without_output(qgis_process, tmp_path):
+    bad = tmp_path / "not_a_raster.tif"
+    bad.write_text("hello")
+    out = tmp_path / "o.tif"
+    proc = qgis_process("run", "floodkd:segment", "--", f"INPUT={bad}", f"OUTPUT={out}")
+    assert proc.returncode != 0
+    assert not out.exists()
+
+
+def test_one_band_raster_is_explained(qgis_process, make_raster, tmp_path):
+    bad = make_raster(tmp_path / "vv_only.tif", np.full((1, 32, 32), -12, np.float32))
+    out = tmp_path / "o.tif"
+    proc = qgis_process("run", "floodkd:segment", "--", f"INPUT={bad}", f"OUTPUT={out}")
+    assert proc.returncode != 0
+    assert "needs 2 (VV, VH)" in proc.stdout + proc.stderr
+    assert not out.exists()
