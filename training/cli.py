@@ -13,6 +13,7 @@ import sys
 # (sub-command, module under floodkd.training) -- add new commands here.
 COMMANDS = [
     ("segment", "cli_segment"),
+    ("quicklook", "cli_quicklook"),
     ("evaluate", "cli_evaluate"),
 ]
 
