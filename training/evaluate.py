@@ -79,7 +79,7 @@ class CheckpointModel:
         elif s2 and wanted == [b.name for b in s1 + s2]:
             self.use_s2 = True
         else:
-            hint = ("build the dataset with S2 (with_s2=True / --with-s2 is chosen automatically by the CLI)"
+            hint = ("build the dataset with S2 (with_s2=True; floodkd evaluate does so for S1+S2 checkpoints)"
                     if len(wanted) > len(s1) and not s2 else "use a checkpoint trained on this dataset's bands")
             raise CheckpointError(
                 f"{path} expects bands {', '.join(wanted)}, but the {dataset.name} dataset provides "
@@ -151,6 +151,9 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
         info = model.describe()
     elif callable(predictor):
         info = {"method": getattr(predictor, "__name__", type(predictor).__name__)}
+    elif not isinstance(predictor, str):
+        raise InputError(f"predictor {predictor!r} is not usable; give 'otsu', a checkpoint path or "
+                         "a function sample -> (H, W) water probability.")
     panel_ids = list(panel_ids) if panel_ids is not None else list(dataset.ids[:4])
     for chip in panel_ids:
         dataset.index_of(chip)

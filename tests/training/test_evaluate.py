@@ -73,6 +73,8 @@ def test_evaluate_refuses_unlabelled_data_bad_shapes_and_unknown_panel_ids():
         evaluate(TinyDataset([LABEL_A], labelled=False))
     with pytest.raises(InputError, match=r"shape \(2, 2\) for chip chip0"):
         evaluate(TinyDataset([LABEL_A]), lambda sample: np.zeros((2, 2)))
+    with pytest.raises(InputError, match="predictor 3 is not usable"):
+        evaluate(TinyDataset([LABEL_A]), 3)
     with pytest.raises(InputError, match="'nope' is not in this tiny dataset"):
         evaluate(TinyDataset([LABEL_A]), panel_path="x.png", panel_ids=["nope"])
 
