@@ -88,6 +88,23 @@ def all_sum(ctx: DistContext, values):
     return t.cpu().tolist()
 
 
+def average_buffers(model, ctx: DistContext) -> None:
+    """Average floating-point buffers (BatchNorm running statistics) over processes.
+
+    DDP keeps parameters in step but each process updates its BatchNorm
+    statistics on its own batches; averaging them at the end of an epoch makes
+    validation and the saved checkpoint identical on every process.
+    """
+    if not ctx.distributed:
+        return
+    import torch.distributed as dist
+
+    for buf in model.buffers():
+        if buf.is_floating_point():
+            dist.all_reduce(buf)
+            buf.div_(ctx.world_size)
+
+
 def broadcast_flag(ctx: DistContext, flag: bool) -> bool:
     """True on every process when rank 0 says so (e.g. cancel requested)."""
     if not ctx.distributed:
@@ -95,11 +112,46 @@ def broadcast_flag(ctx: DistContext, flag: bool) -> bool:
     return all_sum(ctx, [1.0 if (flag and ctx.is_main) else 0.0])[0] > 0
 
 
-def wrap(model, ctx: DistContext):
-    """Wrap a model in DistributedDataParallel when running multi-process."""
+def freeze_unused(model, in_channels: int, size: int = 64) -> list:
+    """Stop gradients of parameters the forward pass never uses.
+
+    smp encoders built with ``encoder_depth < 5`` keep their deepest stages,
+    which get no gradient; DDP would then fail ("parameters that were not used
+    in producing loss"). Single-process SGD skips them anyway (no gradient), so
+    freezing them changes nothing but lets DDP run without the slower
+    ``find_unused_parameters``.
+
+    Returns:
+        Names of the frozen parameters.
+    """
+    import torch
+
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()  # no BatchNorm statistics update, no dropout
+    model.zero_grad(set_to_none=True)
+    model(torch.zeros(1, in_channels, size, size, device=device)).sum().backward()
+    frozen = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    for name, param in model.named_parameters():
+        if name in frozen:
+            param.requires_grad_(False)
+    model.zero_grad(set_to_none=True)
+    model.train(was_training)
+    return frozen
+
+
+def wrap(model, ctx: DistContext, in_channels: int = 0, size: int = 64):
+    """Wrap a model in DistributedDataParallel when running multi-process.
+
+    With ``in_channels`` set, parameters the forward pass never uses are frozen
+    first (see :func:`freeze_unused`).
+    """
     if not ctx.distributed:
         return model
     from torch.nn.parallel import DistributedDataParallel
+
+    if in_channels:
+        freeze_unused(model, in_channels, size)
 
     ids = [ctx.local_rank] if ctx.device.startswith("cuda") else None
     return DistributedDataParallel(model, device_ids=ids)

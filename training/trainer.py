@@ -190,7 +190,8 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
             from the environment (torchrun) via ``distributed.setup``.
 
     Returns:
-        dict with ``paths``, ``history``, ``best_water_iou`` and ``best_epoch``.
+        dict with ``paths``, ``history``, ``best_water_iou``, ``best_epoch`` and
+        ``model`` (the trained network after the last epoch, unwrapped).
     """
     import torch
 
@@ -209,7 +210,9 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
     history = list(state["history"])
     steps = task.steps_per_epoch(ctx)
     total = config.epochs * steps
-    net = dist_.wrap(model, ctx)
+    from ..core.models import required_multiple
+
+    net = dist_.wrap(model, ctx, task.in_channels, 2 * required_multiple(config.arch, config.model_kwargs))
     step, lr = state["step"], config.lr
     for epoch in range(state["epoch"], config.epochs):
         seed_everything(derived_seed(config.seed, epoch, ctx.rank))
@@ -240,6 +243,7 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
         reduced = dist_.all_sum(ctx, [sums[k] for k in keys] + [count])
         row = {"epoch": epoch + 1, "step": step, "lr": lr,
                **{k: v / max(1.0, reduced[-1]) for k, v in zip(keys, reduced[:-1])}}
+        dist_.average_buffers(model, ctx)
         conf = validate(model, val_dataset, task.val_input, config, ctx, progress)
         metrics = {"val_" + k: v for k, v in conf.as_dict().items()} if val_dataset is not None else {}
         row.update({k: metrics[k] for k in ("val_water_iou", "val_miou") if k in metrics})
@@ -265,4 +269,5 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
         dist_.barrier(ctx)
     progress.report(1.0, "training done")
     best = state["best"] if state["best"] != float("-inf") else float("nan")
-    return {"paths": paths, "history": history, "best_water_iou": best, "best_epoch": state["best_epoch"]}
+    return {"paths": paths, "history": history, "best_water_iou": best, "best_epoch": state["best_epoch"],
+            "model": model}
