@@ -79,6 +79,16 @@ class OtsuPredictor:
         return {"method": "otsu", "threshold_db": self.threshold_db}
 
 
+def cpu_threads(threads: int = 0) -> int:
+    """Threads for CPU inference: ``threads`` if > 0, else the CPUs this process may use."""
+    if threads and threads > 0:
+        return int(threads)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def resolve_device(device: str) -> str:
     torch = require_torch()
     device = (device or "auto").lower()
@@ -98,20 +108,25 @@ class TorchPredictor:
 
     name = "model"
 
-    def __init__(self, path: str, device: str = "auto", tta: bool = False):
+    def __init__(self, path: str, device: str = "auto", tta: bool = False, threads: int = 0):
         self.path = path
         self.ckpt = load_checkpoint(path)
         check_bands(self.ckpt, S1_BANDS, path)
         self.bands = checkpoint_bands(self.ckpt)
         self.device = resolve_device(device)
+        self.threads = cpu_threads(threads)
+        if self.device == "cpu":
+            # Process-wide in torch; intra-op threads only (inter-op is left alone).
+            require_torch().set_num_threads(self.threads)
         self.tta = tta
         self.multiple = 2 ** self.ckpt.get("model_kwargs", {}).get("encoder_depth", 5)
         self.model = model_from_checkpoint(self.ckpt).to(self.device)
         self.water = list(self.ckpt["classes"]).index("water")
 
     def prepare(self, source, progress: Progress):
+        where = f"cpu, {self.threads} threads" if self.device == "cpu" else self.device
         progress.info(f"model {os.path.basename(self.path)} ({self.ckpt['arch']}/"
-                      f"{self.ckpt['encoder']}, {self.ckpt.get('role')}) on {self.device}")
+                      f"{self.ckpt['encoder']}, {self.ckpt.get('role')}) on {where}")
 
     def _forward(self, x):
         torch = require_torch()
@@ -147,8 +162,9 @@ class TorchPredictor:
                 "arch": self.ckpt["arch"], "encoder": self.ckpt["encoder"]}
 
 
-def make_predictor(method: str = "auto", model: str | None = None, device: str = "auto", tta: bool = False):
-    """Choose the predictor: a given checkpoint, the bundled default, or Otsu."""
+def make_predictor(method: str = "auto", model: str | None = None, device: str = "auto", tta: bool = False,
+                   threads: int = 0):
+    """Choose the predictor: a given checkpoint (.pt: torch, .onnx: ONNX Runtime), the bundled default, or Otsu."""
     method = (method or "auto").lower()
     if method == "otsu":
         return OtsuPredictor()
@@ -159,4 +175,8 @@ def make_predictor(method: str = "auto", model: str | None = None, device: str =
         if method == "model":
             raise InputError("method 'model' needs MODEL (no default model is bundled); use 'otsu' or give a checkpoint")
         return OtsuPredictor()
-    return TorchPredictor(path, device=device, tta=tta)
+    if path.lower().endswith(".onnx"):
+        from .onnx_predictor import OnnxPredictor
+
+        return OnnxPredictor(path, device=device, tta=tta, threads=threads)
+    return TorchPredictor(path, device=device, tta=tta, threads=threads)

@@ -11,6 +11,7 @@ from rasterio.windows import Window
 
 from .bands import S1_BANDS
 from .errors import InputError
+from .units import to_db_inplace
 
 SAR_HINT = ("Give a Sentinel-1 GRD raster with 2 bands, VV and VH backscatter in dB "
             "(for example a Sen1Floods11 S1Hand chip), in any CRS.")
@@ -29,9 +30,17 @@ class RasterSource:
     crs: object
     transform: object
     profile: dict
+    units: str = "db"  # of the stored values; reads return dB (core/units.py)
+    col_off: int = 0  # where this source's grid starts in the file (an EXTENT crop)
+    row_off: int = 0
 
     def open(self):
         return rasterio.open(self.path)
+
+    def file_window(self, window: Window = None) -> Window:
+        """``window`` (in this source's grid; None: all of it) in the file's pixels."""
+        window = window or Window(0, 0, self.width, self.height)
+        return Window(window.col_off + self.col_off, window.row_off + self.row_off, window.width, window.height)
 
 
 def open_raster(path: str):
@@ -80,30 +89,49 @@ def inspect_sar(path: str, specs=S1_BANDS) -> RasterSource:
                             ds.crs, ds.transform, ds.profile.copy())
 
 
-def read_block(ds, source: RasterSource, window: Window):
-    """Read ``window`` of the wanted bands as float32 and a valid-pixel mask.
+def _valid_in_db(data, source: RasterSource):
+    """Convert ``data`` to dB in place; valid = finite, not nodata, convertible."""
+    declared = None
+    if source.nodata is not None and np.isfinite(source.nodata):
+        declared = (data != np.float32(source.nodata)).all(axis=0)
+    valid = to_db_inplace(data, source.units)
+    if declared is not None:
+        valid &= declared
+    data[:, ~valid] = 0.0
+    return valid
 
-    A pixel is valid when every band is finite and differs from the declared
-    nodata value. Invalid pixels are set to 0 in the returned data.
+
+def read_block(ds, source: RasterSource, window: Window):
+    """Read ``window`` of the wanted bands as float32 dB and a valid-pixel mask.
+
+    A pixel is valid when every band is finite, differs from the declared
+    nodata value and (for power or amplitude input) is positive. Invalid
+    pixels are set to 0 in the returned data.
     """
-    data = ds.read(source.band_indexes, window=window, out_dtype="float32")
+    data = ds.read(source.band_indexes, window=source.file_window(window), out_dtype="float32")
+    return data, _valid_in_db(data, source)
+
+
+def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = True):
+    """A cheap overview-sized read of the whole source: ``(data, valid)``.
+
+    With ``in_db=False`` the data keep the file's units (for unit detection).
+    """
+    scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
+    shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
+    with source.open() as ds:
+        data = ds.read(source.band_indexes, window=source.file_window(), out_shape=shape, out_dtype="float32")
+    if in_db:
+        return data, _valid_in_db(data, source)
     valid = np.isfinite(data).all(axis=0)
     if source.nodata is not None and np.isfinite(source.nodata):
         valid &= (data != np.float32(source.nodata)).all(axis=0)
-    data[:, ~valid] = 0.0
     return data, valid
 
 
 def any_valid_pixel(source: RasterSource, max_side: int = 1024) -> bool:
     """Cheap check on a decimated read: does the scene hold any valid pixel?"""
-    scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
-    shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
-    with source.open() as ds:
-        data = ds.read(source.band_indexes, out_shape=shape, out_dtype="float32")
-    valid = np.isfinite(data).all(axis=0)
-    if source.nodata is not None and np.isfinite(source.nodata):
-        valid &= (data != np.float32(source.nodata)).all(axis=0)
-    return bool(valid.any())
+    return bool(decimated_values(source, max_side)[1].any())
 
 
 def _umask_permissions(path):
@@ -117,12 +145,15 @@ class AtomicRaster:
     """Write a GeoTIFF under a temporary name; rename it into place on success.
 
     On any exception (including a cancel) the temporary file is removed, so no
-    half-written output is ever left under the destination name.
+    half-written output is ever left under the destination name. With
+    ``cog_resampling`` (e.g. "nearest", "average") the finished GeoTIFF is
+    copied to a Cloud Optimized GeoTIFF with overviews before the rename.
     """
 
-    def __init__(self, path: str, **profile):
+    def __init__(self, path: str, cog_resampling: str | None = None, **profile):
         self.path = os.path.abspath(path)
         self.profile = profile
+        self.cog_resampling = cog_resampling
         self.tmp = None
         self.ds = None
 
@@ -136,16 +167,29 @@ class AtomicRaster:
         return self.ds
 
     def __exit__(self, exc_type, exc, tb):
+        written = [self.tmp]
         try:
             self.ds.close()
-        finally:
+            if exc_type is None and self.cog_resampling:
+                written.append(self.tmp + ".cog")
+                _copy_to_cog(self.tmp, written[-1], self.cog_resampling)
             if exc_type is None:
-                os.replace(self.tmp, self.path)
-            else:
-                for p in (self.tmp, self.tmp + ".aux.xml"):
-                    if os.path.exists(p):
-                        os.remove(p)
+                os.replace(written[-1], self.path)
+                written.pop()
+        finally:
+            for p in written + [w + ".aux.xml" for w in written]:
+                if os.path.exists(p):
+                    os.remove(p)
         return False
+
+
+def _copy_to_cog(src: str, dst: str, resampling: str) -> None:
+    """GDAL's COG driver: internal tiles, overviews built with ``resampling``."""
+    from rasterio.shutil import copy as gdal_copy
+
+    gdal_copy(src, dst, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512, OVERVIEWS="AUTO",
+              RESAMPLING=resampling.upper(), BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS")
+    _umask_permissions(dst)
 
 
 def output_profile(source: RasterSource, dtype: str, nodata, count: int = 1) -> dict:

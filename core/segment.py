@@ -18,7 +18,9 @@ from .bands import S1_BANDS
 from .errors import InputError
 from .predictors import make_predictor
 from .progress import Progress, ScaledProgress
-from .raster_io import AtomicRaster, any_valid_pixel, inspect_sar, output_profile, read_block
+from .raster_io import AtomicRaster, any_valid_pixel, output_profile
+from .source_prep import prepare_source
+from .strip_reader import strip_tile_batches
 from .tiling import blend_weights, tile_starts
 
 DRY, WATER, NODATA = 0, 1, 255
@@ -36,6 +38,12 @@ class SegmentOptions:
     overlap: int = 64
     batch_size: int = 4
     tta: bool = False
+    units: str = "auto"  # of the input values: auto | db | linear | amplitude (core/units.py)
+    bbox: tuple | None = None  # (xmin, ymin, xmax, ymax): process only this area
+    bbox_crs: str | None = None  # CRS of bbox; None = the input's
+    cog: bool = False  # write Cloud Optimized GeoTIFFs (with overviews)
+    threads: int = 0  # CPU threads for the network; 0 = the CPUs this process may use
+    chunk_width: int = 4096  # columns read at once within a strip (bounds memory on wide scenes)
 
 
 @dataclass
@@ -68,18 +76,20 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
     if not 0.0 <= options.threshold <= 1.0:
         raise InputError(f"THRESHOLD must be a probability in [0, 1], got {options.threshold}")
     start = time.monotonic()
-    source = inspect_sar(input_path, S1_BANDS)
-    predictor = make_predictor(options.method, options.model, options.device, options.tta)
+    source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
+    predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads)
     if not any_valid_pixel(source):
         raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
     predictor.prepare(source, ScaledProgress(progress, 0.0, 0.1))
     result = SegmentResult(output_path, probability_path, predictor.name)
     with ExitStack() as stack:
-        out = stack.enter_context(AtomicRaster(output_path, **output_profile(source, "uint8", NODATA)))
+        cog = ("nearest", "average") if options.cog else (None, None)
+        out = stack.enter_context(
+            AtomicRaster(output_path, cog[0], **output_profile(source, "uint8", NODATA)))
         prob = None
         if probability_path:
             prob = stack.enter_context(
-                AtomicRaster(probability_path, **output_profile(source, "float32", PROB_NODATA)))
+                AtomicRaster(probability_path, cog[1], **output_profile(source, "float32", PROB_NODATA)))
         _run_strips(source, predictor, options, out, prob, result, ScaledProgress(progress, 0.1, 1.0))
         if result.valid_pixels == 0:
             raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
@@ -98,22 +108,20 @@ def _run_strips(source, predictor, options, out, prob, result, progress):
     weights = blend_weights(th, tw, options.overlap)
     acc = np.zeros((th, width), np.float32)
     wsum = np.zeros((th, width), np.float32)
+    valid = np.zeros((th, width), bool)
     areas = row_areas_km2(source.crs, source.transform, height)
     with source.open() as ds:
         for i, top in enumerate(rows):
             progress.check_cancelled()
-            data, valid = read_block(ds, source, Window(0, top, width, th))
-            todo = [c for c in cols if valid[:, c:c + tw].any()]  # skip all-nodata tiles
-            for b in range(0, len(todo), options.batch_size):
-                batch = todo[b:b + options.batch_size]
-                raw = np.stack([data[:, :, c:c + tw] for c in batch])
-                mask = np.stack([valid[:, c:c + tw] for c in batch])
+            batches = strip_tile_batches(ds, source, top, th, cols, tw, options.batch_size,
+                                         options.chunk_width, valid)
+            for batch, raw, mask in batches:
                 p = predictor.predict(raw, mask)
                 for k, c in enumerate(batch):
                     acc[:, c:c + tw] += p[k] * weights
                     wsum[:, c:c + tw] += weights
                 progress.check_cancelled()
-                progress.report((i + (b + len(batch)) / max(1, len(todo))) / len(rows), "segmenting")
+                progress.report((i + (batch[-1] + tw) / width) / len(rows), "segmenting")
             nxt = rows[i + 1] if i + 1 < len(rows) else height
             n = nxt - top
             _write_rows(top, n, acc, wsum, valid, options.threshold, out, prob, result, areas)
