@@ -15,6 +15,9 @@ COMMANDS = [
     ("segment", "cli_segment"),
     ("quicklook", "cli_quicklook"),
     ("evaluate", "cli_evaluate"),
+    ("train-teacher", "cli_train"),
+    ("train-supervised", "cli_train"),
+    ("distill", "cli_train"),
 ]
 
 

@@ -61,10 +61,14 @@ def write_logs(paths: dict, config: dict, history: list) -> None:
 
 def plot_curves(path: str, history: list, title: str = "") -> None:
     """PNG of training loss and validation water IoU per epoch (matplotlib Agg)."""
-    import matplotlib
+    import warnings
 
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    with warnings.catch_warnings():  # Debian's and the venv's matplotlib side by side warn about Axes3D
+        warnings.simplefilter("ignore")
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        from matplotlib.figure import Figure
 
     epochs = [row["epoch"] for row in history]
     fig = Figure(figsize=(6.4, 3.6), dpi=100)

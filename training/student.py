@@ -112,6 +112,8 @@ class DistillTask:
                    for k, (d, b) in enumerate(zip(self.sources, self.sizes))]
         while True:
             parts = [next(s) for s in streams]
+            if len(parts) == 2:  # hard labels come from the labelled half only
+                parts[1] = {**parts[1], "label": parts[1]["label"].new_full(parts[1]["label"].shape, -1)}
             batch = parts[0]
             for extra in parts[1:]:
                 batch = _concat(batch, extra)

@@ -187,16 +187,25 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
         progress: per-batch progress and cancel; :class:`Cancelled` leaves the
             last complete epoch's checkpoints intact.
         ctx: a :class:`~floodkd.training.distributed.DistContext`; default:
-            from the environment (torchrun) via ``distributed.setup``.
+            from the environment (torchrun) via ``distributed.setup``, and the
+            process group it starts is destroyed on return.
 
     Returns:
         dict with ``paths``, ``history``, ``best_water_iou``, ``best_epoch`` and
         ``model`` (the trained network after the last epoch, unwrapped).
     """
+    own = ctx is None
+    ctx = ctx or dist_.setup(config.device)
+    try:
+        return _fit(task, config, val_dataset, progress or Progress(), ctx)
+    finally:
+        if own:
+            dist_.cleanup(ctx)
+
+
+def _fit(task, config, val_dataset, progress, ctx) -> dict:
     import torch
 
-    progress = progress or Progress()
-    ctx = ctx or dist_.setup(config.device)
     paths = run_paths(config.out)
     model = task.model.to(ctx.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,

@@ -244,3 +244,48 @@ def test_resume_refuses_a_checkpoint_of_another_architecture(tmp_path):
     with pytest.raises(CheckpointError, match="resnet18 encoder"):
         train_supervised(TinyPairs(4, with_s2=False),
                          tiny_config(tmp_path / "m.pt", encoder="resnet34", resume=True))
+
+
+def test_distill_batches_are_half_labelled_half_unlabelled(tmp_path):
+    from floodkd.training.distributed import DistContext
+    from floodkd.training.student import DistillTask
+
+    cfg = _student_cfg(tmp_path, "s.pt", batch_size=6)
+    labelled = TinyPairs(4)
+    task = DistillTask(labelled, TinyPairs(4, seed=5), cfg)   # labels of the second source unused
+    batch = next(iter(task.batches(0, DistContext())))
+    assert batch["s1"].shape == (6, 2, 32, 32) and batch["s2"].shape == (6, 4, 32, 32)
+    assert len(batch["id"]) == 6
+    assert (batch["label"][:3] >= 0).all() and (batch["label"][3:] == -1).all()
+
+
+OMBRIA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "ombria")
+FAST = ["--epochs", "1", "--batch-size", "2", "--crop", "32", "--arch", "unet", "--encoder", "resnet18",
+        "--max-steps-per-epoch", "1", "--device", "cpu", "--val-split", "none"]
+
+
+def test_cli_teacher_then_distill_on_real_ombria_chips(tmp_path, capsys):
+    from floodkd.training.cli import main
+
+    if not os.path.isdir(os.path.join(OMBRIA, "OmbriaS2")):
+        pytest.skip(f"OMBRIA not available under {OMBRIA}")
+    teacher = str(tmp_path / "teacher.pt")
+    assert main(["train-teacher", "--dataset", "ombria", "--root", OMBRIA, "--out", teacher] + FAST) == 0
+    ckpt = load_checkpoint(teacher)
+    assert [b["name"] for b in ckpt["bands"]] == ["S1", "R", "G", "B"] and ckpt["in_channels"] == 4
+    student = str(tmp_path / "student.pt")
+    rc = main(["distill", "--dataset", "ombria", "--root", OMBRIA, "--teacher", teacher, "--out", student,
+               "--unlabelled-dataset", "ombria", "--unlabelled-root", OMBRIA, "--temperature", "2",
+               "--hard-weight", "0.5", "--feature-distill"] + FAST)
+    assert rc == 0
+    ckpt = load_checkpoint(student)
+    assert ckpt["role"] == "student" and [b["name"] for b in ckpt["bands"]] == ["S1"]
+    assert ckpt["training"]["datasets"]["unlabelled"]["labelled"] is False   # OMBRIA "before" images
+    assert ckpt["training"]["datasets"]["unlabelled"]["split"] == "train"
+    assert "wrote " + student in capsys.readouterr().out
+    # the OMBRIA teacher does not fit Sen1Floods11's VV, VH + B2, B3, B4, B8: exit code 2, clear message
+    s1f = os.path.join(OMBRIA, "..", "sen1floods11")
+    if os.path.isdir(os.path.join(s1f, "S2Hand")):
+        rc = main(["distill", "--dataset", "sen1floods11", "--root", s1f, "--split", "all", "--teacher", teacher,
+                   "--out", str(tmp_path / "bad.pt")] + FAST)
+        assert rc == 2 and "was trained on 4 band(s)" in capsys.readouterr().err
