@@ -15,11 +15,15 @@ from rasterio.windows import Window
 
 from .area import row_areas_km2
 from .bands import S1_BANDS
+from .classes import PERMANENT
+from .context import context_masks
 from .errors import InputError
 from .predictors import make_predictor
+from .products import check_product_paths, write_products
 from .progress import Progress, ScaledProgress
 from .raster_io import AtomicRaster, any_valid_pixel, output_profile
 from .source_prep import prepare_source
+from .stats import ClassStats
 from .strip_reader import strip_tile_batches
 from .tiling import blend_weights, tile_starts
 
@@ -44,6 +48,13 @@ class SegmentOptions:
     cog: bool = False  # write Cloud Optimized GeoTIFFs (with overviews)
     threads: int = 0  # CPU threads for the network; 0 = the CPUs this process may use
     chunk_width: int = 4096  # columns read at once within a strip (bounds memory on wide scenes)
+    # Context layers and products (core/context.py, core/products.py):
+    permanent_water: str | None = None  # raster: water where value >= permanent_water_threshold -> class 2
+    permanent_water_threshold: float = 80.0  # JRC GSW occurrence in %; 1 for a 0/1 mask
+    dem: str | None = None  # elevation (m): water on slopes > max_slope degrees -> dry
+    max_slope: float = 5.0
+    water_before: str | None = None  # pre-flood class raster (set by core/change.py): its water -> class 2
+    min_area: float = 0.0  # m2: smaller flood polygons are dropped (polygons only, not the raster)
 
 
 @dataclass
@@ -57,24 +68,30 @@ class SegmentResult:
     water_km2: float = 0.0
     seconds: float = 0.0
     predictor: dict = field(default_factory=dict)
+    stats: ClassStats = field(default_factory=ClassStats)  # per-class pixels and km2 (0, 1, 2, 255)
+    polygons: dict | None = None  # counts and area of the flood polygons, when written
 
     def as_dict(self):
         return asdict(self)
 
 
 def segment_scene(input_path: str, output_path: str, options: SegmentOptions | None = None,
-                  probability_path: str | None = None, progress: Progress | None = None) -> SegmentResult:
+                  probability_path: str | None = None, progress: Progress | None = None,
+                  polygons_path: str | None = None, stats_path: str | None = None) -> SegmentResult:
     """Map water in a Sentinel-1 VV/VH (dB) scene and write a uint8 class GeoTIFF.
 
     Output codes: 0 dry, 1 water, 255 nodata (declared), on exactly the input
     grid. ``probability_path`` optionally receives float32 water probability
     (nodata -1). Raises InputError/CheckpointError/Cancelled; on any error no
-    file is left under either destination name.
+    file is left under either destination name. Context layers in ``options``
+    (permanent water, DEM slope) refine the classes (2 = permanent water);
+    ``polygons_path`` (.gpkg) and ``stats_path`` (.csv/.json) add products.
     """
     options = options or SegmentOptions()
     progress = progress or Progress()
     if not 0.0 <= options.threshold <= 1.0:
         raise InputError(f"THRESHOLD must be a probability in [0, 1], got {options.threshold}")
+    check_product_paths(polygons_path, stats_path)
     start = time.monotonic()
     source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
     predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads)
@@ -90,17 +107,23 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
         if probability_path:
             prob = stack.enter_context(
                 AtomicRaster(probability_path, cog[1], **output_profile(source, "float32", PROB_NODATA)))
-        _run_strips(source, predictor, options, out, prob, result, ScaledProgress(progress, 0.1, 1.0))
+        masks = context_masks(stack, source, options)
+        end = 0.9 if polygons_path else 1.0
+        _run_strips(source, predictor, options, out, prob, result, ScaledProgress(progress, 0.1, end), masks)
+        if masks is not None:
+            masks.report(progress)
         if result.valid_pixels == 0:
             raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
         _describe_outputs(out, prob, predictor, options)
     result.predictor = predictor.describe()
+    if polygons_path or stats_path:
+        write_products(input_path, result, options, polygons_path, stats_path, ScaledProgress(progress, end, 1.0))
     result.seconds = time.monotonic() - start
     progress.report(1.0, "done")
     return result
 
 
-def _run_strips(source, predictor, options, out, prob, result, progress):
+def _run_strips(source, predictor, options, out, prob, result, progress, masks=None):
     height, width = source.height, source.width
     rows = tile_starts(height, options.tile, options.overlap)
     cols = tile_starts(width, options.tile, options.overlap)
@@ -124,14 +147,14 @@ def _run_strips(source, predictor, options, out, prob, result, progress):
                 progress.report((i + (batch[-1] + tw) / width) / len(rows), "segmenting")
             nxt = rows[i + 1] if i + 1 < len(rows) else height
             n = nxt - top
-            _write_rows(top, n, acc, wsum, valid, options.threshold, out, prob, result, areas)
+            _write_rows(top, n, acc, wsum, valid, options.threshold, out, prob, result, areas, masks)
             keep = th - n
             acc[:keep], wsum[:keep] = acc[n:].copy(), wsum[n:].copy()
             acc[keep:], wsum[keep:] = 0.0, 0.0
             progress.report((i + 1) / len(rows), "segmenting")
 
 
-def _write_rows(top, n, acc, wsum, valid, threshold, out, prob, result, areas):
+def _write_rows(top, n, acc, wsum, valid, threshold, out, prob, result, areas, masks=None):
     v, w = valid[:n], wsum[:n]
     if (v & (w <= 0)).any():  # every valid pixel must have been predicted
         raise RuntimeError(f"tiling left valid pixels without prediction in rows {top}..{top + n}")
@@ -141,6 +164,9 @@ def _write_rows(top, n, acc, wsum, valid, threshold, out, prob, result, areas):
     classes[v] = DRY
     classes[water] = WATER
     window = Window(0, top, v.shape[1], n)
+    if masks is not None:  # slope -> dry, permanent water -> 2
+        classes = masks.apply(classes, window)
+        water = (classes == WATER) | (classes == PERMANENT)
     out.write(classes, 1, window=window)
     if prob is not None:
         prob.write(np.where(v, p, np.float32(PROB_NODATA)).astype(np.float32), 1, window=window)
@@ -148,17 +174,19 @@ def _write_rows(top, n, acc, wsum, valid, threshold, out, prob, result, areas):
     result.valid_pixels += int(rows_valid.sum())
     result.water_pixels += int(rows_water.sum())
     a = areas[top:top + n]
+    result.stats.add(classes, a)
     if np.isfinite(a).all():
         result.valid_km2 += float((rows_valid * a).sum())
         result.water_km2 += float((rows_water * a).sum())
 
 
 def _describe_outputs(out, prob, predictor, options):
-    tags = {"FLOODKD_CLASSES": "0=dry,1=water,255=nodata", "FLOODKD_THRESHOLD": str(options.threshold)}
+    tags = {"FLOODKD_CLASSES": "0=dry,1=water,2=permanent water,255=nodata", "FLOODKD_THRESHOLD": str(options.threshold)}
     tags.update({f"FLOODKD_{k.upper()}": str(v) for k, v in predictor.describe().items()})
     out.update_tags(**tags)
-    out.set_band_description(1, "flood class (0 dry, 1 water, 255 nodata)")
-    out.write_colormap(1, {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), NODATA: (0, 0, 0, 0)})
+    out.set_band_description(1, "flood class (0 dry, 1 water, 2 permanent water, 255 nodata)")
+    out.write_colormap(1, {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), PERMANENT: (8, 48, 107, 255),
+                           NODATA: (0, 0, 0, 0)})
     if prob is not None:
         prob.update_tags(**tags)
         prob.set_band_description(1, "water probability (0..1, -1 nodata)")
