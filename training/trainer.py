@@ -113,10 +113,11 @@ def to_device(batch: dict, device: str) -> dict:
     return {k: (v.to(device, non_blocking=True) if hasattr(v, "to") else v) for k, v in batch.items()}
 
 
-def validate(model, dataset, input_fn, config, ctx, progress=None):
+def validate(model, dataset, input_fn, config, ctx, check_cancelled=None):
     """Pooled confusion of ``argmax(model(input_fn(batch)))`` over ``dataset``.
 
     Each process evaluates its shard; counts are summed over processes.
+    ``check_cancelled`` (no arguments) is called once per batch and may raise.
     """
     import torch
     from torch.utils.data import DataLoader, Subset
@@ -132,8 +133,8 @@ def validate(model, dataset, input_fn, config, ctx, progress=None):
     model.eval()
     with torch.no_grad():
         for batch in loader:
-            if progress is not None:
-                progress.check_cancelled()
+            if check_cancelled is not None:
+                check_cancelled()
             batch = to_device(batch, ctx.device)
             x = input_fn(batch)
             h, w = x.shape[-2:]
@@ -226,14 +227,19 @@ def _fit(task, config, val_dataset, progress, ctx) -> dict:
     for epoch in range(state["epoch"], config.epochs):
         seed_everything(derived_seed(config.seed, epoch, ctx.rank))
         t0 = time.monotonic()
+
+        def check_cancelled(where="validation", epoch=epoch):
+            if dist_.broadcast_flag(ctx, progress.is_cancelled()):
+                kept = (f"the last complete checkpoint (epoch {epoch}) is {paths['last']}; rerun with "
+                        "--resume" if epoch else "no checkpoint was written")
+                raise Cancelled(f"cancelled in epoch {epoch + 1} ({where}); {kept}")
+
         net.train()
         sums, count = {}, 0
         for i, batch in enumerate(task.batches(epoch, ctx)):
             if i >= steps:
                 break
-            if dist_.broadcast_flag(ctx, progress.is_cancelled()):
-                raise Cancelled(f"cancelled in epoch {epoch + 1}, batch {i + 1}; the last complete "
-                                f"checkpoint (epoch {epoch}) is {paths['last']}; rerun with --resume")
+            check_cancelled(f"batch {i + 1}")
             lr = poly_lr(config.lr, step, total, config.poly_power)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -253,7 +259,7 @@ def _fit(task, config, val_dataset, progress, ctx) -> dict:
         row = {"epoch": epoch + 1, "step": step, "lr": lr,
                **{k: v / max(1.0, reduced[-1]) for k, v in zip(keys, reduced[:-1])}}
         dist_.average_buffers(model, ctx)
-        conf = validate(model, val_dataset, task.val_input, config, ctx, progress)
+        conf = validate(model, val_dataset, task.val_input, config, ctx, check_cancelled)
         metrics = {"val_" + k: v for k, v in conf.as_dict().items()} if val_dataset is not None else {}
         row.update({k: metrics[k] for k in ("val_water_iou", "val_miou") if k in metrics})
         row["seconds"] = time.monotonic() - t0

@@ -289,3 +289,11 @@ def test_cli_teacher_then_distill_on_real_ombria_chips(tmp_path, capsys):
         rc = main(["distill", "--dataset", "sen1floods11", "--root", s1f, "--split", "all", "--teacher", teacher,
                    "--out", str(tmp_path / "bad.pt")] + FAST)
         assert rc == 2 and "was trained on 4 band(s)" in capsys.readouterr().err
+
+
+def test_cancel_during_first_validation_writes_nothing(tmp_path):
+    from floodkd.training.teacher import train_teacher
+
+    with pytest.raises(Cancelled, match=r"epoch 1 \(validation\); no checkpoint was written"):
+        train_teacher(TinyPairs(4), tiny_config(tmp_path / "t.pt"), TinyPairs(2, seed=9), CancelAfter(2))
+    assert os.listdir(tmp_path) == []
