@@ -13,11 +13,13 @@ import sys
 # (sub-command, module under floodkd.training) -- add new commands here.
 COMMANDS = [
     ("segment", "cli_segment"),
+    ("segment-change", "cli_change"),
     ("quicklook", "cli_quicklook"),
     ("evaluate", "cli_evaluate"),
     ("train-teacher", "cli_train"),
     ("train-supervised", "cli_train"),
     ("distill", "cli_train"),
+    ("export-onnx", "cli_export"),
 ]
 
 
