@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
 from .errors import FloodKDError, MissingDependency, require_torch
@@ -57,7 +58,10 @@ def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: 
     fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".onnx.part", dir=folder)
     os.close(fd)
     try:
-        with torch.inference_mode():
+        # The TorchScript exporter is deprecated in favour of dynamo, which needs
+        # the onnxscript package as well; this one needs only onnx.
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(WithSoftmax(model).eval(), (torch.zeros(1, channels, tile, tile),), tmp,
                               dynamo=False, opset_version=opset, input_names=["input"],
                               output_names=["probabilities"],
