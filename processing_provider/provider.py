@@ -4,6 +4,7 @@ import os
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .change_algorithm import SegmentChangeAlgorithm
 from .segment_algorithm import SegmentAlgorithm
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icon.svg")
@@ -11,7 +12,7 @@ ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "ic
 
 def algorithm_classes():
     """Every algorithm the provider offers (ids are public API: never rename)."""
-    return [SegmentAlgorithm]
+    return [SegmentAlgorithm, SegmentChangeAlgorithm]
 
 
 class FloodKDProvider(QgsProcessingProvider):
@@ -26,6 +27,9 @@ class FloodKDProvider(QgsProcessingProvider):
 
     def icon(self):
         return QIcon(ICON)
+
+    def supportedOutputVectorLayerExtensions(self):  # noqa: N802
+        return ["gpkg"]  # flood polygons are written by GDAL as one GeoPackage file
 
     def loadAlgorithms(self):  # noqa: N802
         for cls in algorithm_classes():

@@ -5,6 +5,7 @@ from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingExcep
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterDefinition)
 
+from .context_params import add_context_parameters, context_outputs, read_context_parameters
 from .feedback import FeedbackProgress, run_core
 from .styling import style_when_loaded, write_style_sidecar
 
@@ -63,9 +64,16 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("WATER_KM2", "Water area (km2)"))
         self.addOutput(QgsProcessingOutputNumber("VALID_KM2", "Valid area (km2)"))
         self.addOutput(QgsProcessingOutputString("USED_METHOD", "Method used"))
+        add_context_parameters(self)  # PERMANENT_WATER, DEM, OUTPUT_POLYGONS, OUTPUT_STATS, ...
+
+    def engine(self, parameters, context):
+        """The core call (segmentchange binds its pre-flood scene here)."""
+        from ..core.segment import segment_scene
+
+        return segment_scene
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ..core.segment import SegmentOptions, segment_scene
+        from ..core.segment import SegmentOptions
 
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is None:
@@ -86,7 +94,9 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
         )
-        result = run_core(segment_scene, layer.source(), output, options, probability, FeedbackProgress(feedback))
+        polygons, stats = read_context_parameters(self, parameters, context, options)
+        result = run_core(self.engine(parameters, context), layer.source(), output, options, probability,
+                          FeedbackProgress(feedback), polygons, stats)
         feedback.pushInfo(f"water {result.water_km2:.3f} km2 of {result.valid_km2:.3f} km2 valid "
                           f"({result.method}, {result.seconds:.1f} s)")
         write_style_sidecar(output, "classes")
@@ -97,4 +107,4 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             write_style_sidecar(probability, "probability")
             style_when_loaded(context, probability, "probability", "Water probability")
             outputs[self.OUTPUT_PROBABILITY] = probability
-        return outputs
+        return context_outputs(result, context, polygons, stats, outputs, feedback)

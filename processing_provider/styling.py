@@ -1,6 +1,7 @@
 """Renderers for floodkd outputs, applied on load and saved as .qml sidecars."""
-from qgis.core import (QgsColorRampShader, QgsPalettedRasterRenderer, QgsProcessingLayerPostProcessorInterface,
-                       QgsRasterLayer, QgsRasterShader, QgsSingleBandPseudoColorRenderer)
+from qgis.core import (QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsFillSymbol, QgsPalettedRasterRenderer,
+                       QgsProcessingLayerPostProcessorInterface, QgsRasterLayer, QgsRasterShader,
+                       QgsRendererCategory, QgsSingleBandPseudoColorRenderer, QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
 
 CLASS_STYLE = [  # value, RGBA, legend label
@@ -31,11 +32,41 @@ def probability_renderer(provider):
     return renderer
 
 
+POLYGON_STYLE = [  # class, fill RGBA, outline RGB, legend label
+    (1, (31, 120, 220, 150), (8, 48, 107), "flood water"),
+    (2, (8, 48, 107, 200), (3, 20, 50), "permanent water"),
+]
+
+
+def polygon_renderer():
+    """Blue fill with a darker outline, by the ``class`` field (1 flood, 2 permanent water)."""
+    categories = []
+    for value, fill, line, label in POLYGON_STYLE:
+        symbol = QgsFillSymbol.createSimple({"color": ",".join(map(str, fill)), "outline_color": ",".join(map(str, line)),
+                                             "outline_width": "0.3", "outline_style": "solid"})
+        categories.append(QgsRendererCategory(value, symbol, label))
+    return QgsCategorizedSymbolRenderer("class", categories)
+
+
 def style_layer(layer, kind):
-    """Apply the floodkd style of ``kind`` ('classes' or 'probability')."""
-    make = class_renderer if kind == "classes" else probability_renderer
-    layer.setRenderer(make(layer.dataProvider()))
+    """Apply the floodkd style of ``kind`` ('classes', 'probability' or 'polygons')."""
+    if kind == "polygons":
+        layer.setRenderer(polygon_renderer())
+    else:
+        make = class_renderer if kind == "classes" else probability_renderer
+        layer.setRenderer(make(layer.dataProvider()))
     layer.triggerRepaint()
+
+
+def write_polygon_style(path, layer_name="flood_water"):
+    """Store the polygon style in the GeoPackage as its default (QGIS applies it on every load)."""
+    layer = QgsVectorLayer(f"{path}|layername={layer_name}", "floodkd", "ogr")
+    try:
+        if layer.isValid():
+            style_layer(layer, "polygons")
+            layer.saveStyleToDatabase("floodkd", "floodkd flood polygons", True, "")
+    finally:
+        del layer
 
 
 def write_style_sidecar(path, kind):
@@ -60,7 +91,7 @@ class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):
         StyleOnLoad._alive.append(self)
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 (QGIS API)
-        if isinstance(layer, QgsRasterLayer):
+        if isinstance(layer, (QgsRasterLayer, QgsVectorLayer)):
             style_layer(layer, self.kind)
 
 
