@@ -7,6 +7,7 @@ from qgis.core import (QgsProcessing, QgsProcessingAlgorithm, QgsProcessingExcep
 
 from .context_params import add_context_parameters, context_outputs, read_context_parameters
 from .feedback import FeedbackProgress, run_core
+from .input_params import add_input_parameters, read_input_parameters
 from .styling import style_when_loaded, write_style_sidecar
 
 METHODS = ["auto", "model", "otsu"]
@@ -43,7 +44,8 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Sentinel-1 scene (VV, VH in dB)"))
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, "Model checkpoint (empty = bundled default)", extension="pt", optional=True))
+            self.MODEL, "Model: checkpoint .pt or exported .onnx (empty = bundled default)", optional=True,
+            fileFilter="floodkd model (*.pt *.onnx)"))
         self.addParameter(QgsProcessingParameterEnum(self.METHOD, "Method", METHODS, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", DEVICES, defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(
@@ -64,6 +66,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("WATER_KM2", "Water area (km2)"))
         self.addOutput(QgsProcessingOutputNumber("VALID_KM2", "Valid area (km2)"))
         self.addOutput(QgsProcessingOutputString("USED_METHOD", "Method used"))
+        add_input_parameters(self)  # UNITS, EXTENT; advanced COG, THREADS
         add_context_parameters(self)  # PERMANENT_WATER, DEM, OUTPUT_POLYGONS, OUTPUT_STATS, ...
 
     def engine(self, parameters, context):
@@ -94,6 +97,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             overlap=self.parameterAsInt(parameters, self.OVERLAP, context),
             batch_size=self.parameterAsInt(parameters, self.BATCH_SIZE, context),
         )
+        read_input_parameters(self, parameters, context, options)
         polygons, stats = read_context_parameters(self, parameters, context, options)
         result = run_core(self.engine(parameters, context), layer.source(), output, options, probability,
                           FeedbackProgress(feedback), polygons, stats)
