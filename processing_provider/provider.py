@@ -5,14 +5,17 @@ from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .change_algorithm import SegmentChangeAlgorithm
+from .evaluate_algorithm import EvaluateAlgorithm
 from .segment_algorithm import SegmentAlgorithm
+from .train_algorithms import DistillStudentAlgorithm, TrainSupervisedAlgorithm, TrainTeacherAlgorithm
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icon.svg")
 
 
 def algorithm_classes():
     """Every algorithm the provider offers (ids are public API: never rename)."""
-    return [SegmentAlgorithm, SegmentChangeAlgorithm]
+    return [SegmentAlgorithm, SegmentChangeAlgorithm, TrainTeacherAlgorithm, TrainSupervisedAlgorithm,
+            DistillStudentAlgorithm, EvaluateAlgorithm]
 
 
 class FloodKDProvider(QgsProcessingProvider):

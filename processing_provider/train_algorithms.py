@@ -1,0 +1,203 @@
+"""floodkd:trainteacher, floodkd:trainsupervised and floodkd:distillstudent.
+
+Thin wrappers over training/: parameters -> TrainConfig and datasets -> one
+trainer call -> the best checkpoint. Loss and validation IoU per epoch go to
+the Processing log; cancel stops at the next batch and keeps the last good
+checkpoint.
+"""
+from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputFile, QgsProcessingOutputNumber,
+                       QgsProcessingParameterBoolean, QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
+                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
+                       QgsProcessingParameterNumber, QgsProcessingParameterString)
+
+from .feedback import FeedbackProgress, run_core
+
+DATASETS = ["sen1floods11", "ombria", "pairs"]
+DEVICES = ["auto", "cpu", "cuda"]
+ARCHS = ["deeplabv3plus", "unet", "fpn"]
+DEFAULT_VAL = {"sen1floods11": "valid", "ombria": "val", "pairs": "none"}
+
+
+class TrainAlgorithmBase(QgsProcessingAlgorithm):
+    """Parameters shared by the trainers; subclasses add theirs and pick the trainer."""
+
+    ROLE = ""
+
+    def group(self):
+        return "Training"
+
+    def groupId(self):  # noqa: N802
+        return "training"
+
+    def createInstance(self):  # noqa: N802
+        return type(self)()
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        num = QgsProcessingParameterNumber
+        self.addParameter(QgsProcessingParameterEnum("DATASET", "Labelled dataset layout", DATASETS, defaultValue=0))
+        self.addParameter(QgsProcessingParameterFile("ROOT", "Labelled dataset folder",
+                                                     behavior=QgsProcessingParameterFile.Folder))
+        self.addParameter(QgsProcessingParameterString("SPLIT", "Training split", defaultValue="train"))
+        self.addParameter(QgsProcessingParameterString(
+            "VAL_SPLIT", "Validation split ('none' to skip; empty = valid / val)", optional=True))
+        self.add_own_parameters()
+        self.addParameter(num("EPOCHS", "Epochs", defaultValue=20, minValue=1))
+        self.addParameter(QgsProcessingParameterEnum("DEVICE", "Device", DEVICES, defaultValue=0))
+        advanced = [
+            num("BATCH_SIZE", "Batch size", defaultValue=8, minValue=1),
+            num("LR", "Initial learning rate (SGD, poly decay 0.9)", num.Double, defaultValue=0.01, minValue=0),
+            num("CROP", "Random crop (px, multiple of 32; 0 = full chips)", defaultValue=256, minValue=0),
+            QgsProcessingParameterEnum("ARCH", "Architecture", ARCHS, defaultValue=0),
+            QgsProcessingParameterString("ENCODER", "Encoder (smp name)", defaultValue="resnet34"),
+            num("SEED", "Random seed", defaultValue=0),
+            num("MAX_STEPS", "Max batches per epoch (0 = all)", defaultValue=0, minValue=0),
+            QgsProcessingParameterBoolean("RESUME", "Resume from the last checkpoint", defaultValue=False),
+        ]
+        for param in advanced:
+            param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(param)
+        self.addParameter(QgsProcessingParameterFileDestination(
+            "OUTPUT", "Trained checkpoint", "PyTorch checkpoint (*.pt)"))
+        self.addOutput(QgsProcessingOutputNumber("BEST_WATER_IOU", "Best validation water IoU"))
+        self.addOutput(QgsProcessingOutputFile("CURVES", "Training curves (PNG)"))
+
+    def add_own_parameters(self):
+        """Subclasses add their parameters here."""
+
+    def config(self, parameters, context, **extra):
+        from ..training.trainer import TrainConfig
+
+        p = parameters
+        return TrainConfig(
+            out=self.parameterAsFileOutput(p, "OUTPUT", context),
+            arch=ARCHS[self.parameterAsEnum(p, "ARCH", context)],
+            encoder=self.parameterAsString(p, "ENCODER", context),
+            epochs=self.parameterAsInt(p, "EPOCHS", context),
+            batch_size=self.parameterAsInt(p, "BATCH_SIZE", context),
+            lr=self.parameterAsDouble(p, "LR", context),
+            crop=self.parameterAsInt(p, "CROP", context),
+            seed=self.parameterAsInt(p, "SEED", context),
+            device=DEVICES[self.parameterAsEnum(p, "DEVICE", context)],
+            max_steps_per_epoch=self.parameterAsInt(p, "MAX_STEPS", context),
+            resume=self.parameterAsBoolean(p, "RESUME", context),
+            **extra)
+
+    def datasets(self, parameters, context):
+        """(kind, root, split, validation dataset or None)."""
+        from ..training.cli_train import open_dataset
+
+        kind = DATASETS[self.parameterAsEnum(parameters, "DATASET", context)]
+        root = self.parameterAsFile(parameters, "ROOT", context)
+        split = self.parameterAsString(parameters, "SPLIT", context)
+        val_split = self.parameterAsString(parameters, "VAL_SPLIT", context) or DEFAULT_VAL[kind]
+        val = None
+        if val_split != "none":
+            val = open_dataset(kind, root, val_split, with_s2=self.ROLE == "teacher")
+        return kind, root, split, val
+
+    def train(self, parameters, context, progress):
+        raise NotImplementedError
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        result = run_core(self.train, parameters, context, FeedbackProgress(feedback))
+        iou = result["best_water_iou"]
+        feedback.pushInfo(f"best checkpoint {result['paths']['best']} (epoch {result['best_epoch']}, "
+                          f"val water IoU {iou:.4f})")
+        return {"OUTPUT": result["paths"]["best"], "BEST_WATER_IOU": iou, "CURVES": result["paths"]["plot"]}
+
+
+class TrainTeacherAlgorithm(TrainAlgorithmBase):
+    ROLE = "teacher"
+
+    def name(self):
+        return "trainteacher"
+
+    def displayName(self):  # noqa: N802
+        return "Train the S1+S2 teacher"
+
+    def shortHelpString(self):  # noqa: N802
+        return ("Trains the teacher on stacked Sentinel-1 (VV, VH) + Sentinel-2 with hand labels: "
+                "cross-entropy with extra weight on label edges, random crop, flips, SGD momentum 0.9 with "
+                "polynomial decay (Garg et al.). Writes OUTPUT (best validation IoU), OUTPUT.last.pt "
+                "(for RESUME), logs and a PNG of the curves beside it.")
+
+    def train(self, parameters, context, progress):
+        from ..training.cli_train import open_dataset
+        from ..training.teacher import train_teacher
+
+        kind, root, split, val = self.datasets(parameters, context)
+        data = open_dataset(kind, root, split, with_s2=True)
+        return train_teacher(data, self.config(parameters, context), val, progress)
+
+
+class TrainSupervisedAlgorithm(TrainAlgorithmBase):
+    ROLE = "supervised"
+
+    def name(self):
+        return "trainsupervised"
+
+    def displayName(self):  # noqa: N802
+        return "Train a Sentinel-1 baseline on labels"
+
+    def shortHelpString(self):  # noqa: N802
+        return "Trains an S1-only network directly on hand labels (the paper's supervised baseline)."
+
+    def train(self, parameters, context, progress):
+        from ..training.cli_train import open_dataset
+        from ..training.teacher import train_supervised
+
+        kind, root, split, val = self.datasets(parameters, context)
+        return train_supervised(open_dataset(kind, root, split), self.config(parameters, context), val, progress)
+
+
+class DistillStudentAlgorithm(TrainAlgorithmBase):
+    ROLE = "student"
+
+    def name(self):
+        return "distillstudent"
+
+    def displayName(self):  # noqa: N802
+        return "Distil a Sentinel-1 student from the teacher"
+
+    def shortHelpString(self):  # noqa: N802
+        return ("Cross-modal distillation: the frozen TEACHER sees S1+S2 and gives soft labels; the student "
+                "sees augmented S1 only and minimises the KL divergence to them. Each batch draws half from "
+                "the labelled dataset and half from the unlabelled one (OMBRIA: the pre-flood images; or a "
+                "folder of S1/S2 GeoTIFF pairs). Optional hand-label term and HFD-Net feature distillation.")
+
+    def add_own_parameters(self):
+        num = QgsProcessingParameterNumber
+        self.addParameter(QgsProcessingParameterFile("TEACHER", "Teacher checkpoint", extension="pt"))
+        self.addParameter(QgsProcessingParameterEnum(
+            "UNLABELLED_DATASET", "Unlabelled dataset layout", DATASETS, optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "UNLABELLED_ROOT", "Unlabelled S1+S2 folder (empty: OMBRIA before-images / the labelled set)",
+            behavior=QgsProcessingParameterFile.Folder, optional=True))
+        self.addParameter(num("TEMPERATURE", "Distillation temperature", num.Double, defaultValue=1.0, minValue=0.01))
+        self.addParameter(num("HARD_WEIGHT", "Weight of the hand-label loss", num.Double, defaultValue=0.0, minValue=0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "FEATURE_DISTILL", "Add HFD-Net feature distillation (T=5, weight T^2)", defaultValue=False))
+
+    def train(self, parameters, context, progress):
+        from ..core.errors import InputError
+        from ..training.cli_train import open_dataset
+        from ..training.student import train_student
+
+        kind, root, split, val = self.datasets(parameters, context)
+        labelled = open_dataset(kind, root, split, with_s2=True)
+        u_root = self.parameterAsFile(parameters, "UNLABELLED_ROOT", context)
+        unlabelled = None
+        if not u_root and kind == "ombria":  # OMBRIA's pre-flood images, as the CLI does
+            unlabelled = open_dataset(kind, root, split, with_s2=True, unlabelled=True)
+        if u_root:
+            if parameters.get("UNLABELLED_DATASET") is None:
+                raise InputError("UNLABELLED_ROOT is set: choose its layout in UNLABELLED_DATASET too.")
+            u_kind = DATASETS[self.parameterAsEnum(parameters, "UNLABELLED_DATASET", context)]
+            unlabelled = open_dataset(u_kind, u_root, split if u_kind == kind else "all",
+                                      with_s2=True, unlabelled=True, chip_size=512 if u_kind == "pairs" else None)
+        config = self.config(
+            parameters, context, teacher=self.parameterAsFile(parameters, "TEACHER", context),
+            temperature=self.parameterAsDouble(parameters, "TEMPERATURE", context),
+            hard_weight=self.parameterAsDouble(parameters, "HARD_WEIGHT", context),
+            feature_distill=self.parameterAsBoolean(parameters, "FEATURE_DISTILL", context))
+        return train_student(labelled, unlabelled, config, val, progress)

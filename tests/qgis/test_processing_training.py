@@ -1,0 +1,112 @@
+"""floodkd:trainteacher -> distillstudent -> evaluate through processing.run on
+real OMBRIA patches (a 10-patch subset linked from ../shared/data, tiny model)."""
+import math
+import os
+
+import pytest
+import torch
+
+pytest.importorskip("qgis.core")
+from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback  # noqa: E402
+
+NUMBERS = [f"{n:04d}" for n in range(1, 11)]  # 0005 and 0010 are the val split
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_app, qgis_processing):
+    from floodkd.processing_provider.provider import FloodKDProvider
+
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("floodkd") is None:
+        registry.addProvider(FloodKDProvider())
+    torch.set_num_threads(1)
+    return registry.providerById("floodkd")
+
+
+@pytest.fixture(scope="module")
+def mini_ombria(tmp_path_factory):
+    """OMBRIA's layout with 10 real patches (symlinks into ../shared/data)."""
+    from pathlib import Path
+
+    src = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ombria").resolve()
+    if not src.exists():
+        pytest.skip(f"real data not available: {src}")
+    root = tmp_path_factory.mktemp("ombria")
+    for sensor in ("S1", "S2"):
+        for folder, stem in (("AFTER", "after"), ("BEFORE", "before"), ("MASK", "mask")):
+            dest = root / f"Ombria{sensor}" / "train" / folder
+            dest.mkdir(parents=True)
+            for n in NUMBERS:
+                name = f"{sensor}_{stem}_{n}.png"
+                os.symlink(src / f"Ombria{sensor}" / "train" / folder / name, dest / name)
+    return root
+
+
+def run(alg, params, feedback=None):
+    import processing
+
+    return processing.run(f"floodkd:{alg}", params, feedback=feedback)
+
+
+TINY = {"DATASET": 1, "EPOCHS": 1, "BATCH_SIZE": 2, "CROP": 64, "ARCH": 1, "ENCODER": "resnet18",
+        "MAX_STEPS": 2, "DEVICE": 1}
+
+
+class RecordingFeedback(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS API)
+        self.lines.append(info)
+        super().pushInfo(info)
+
+
+def test_teacher_student_evaluate_chain(provider, mini_ombria, tmp_path):
+    teacher = str(tmp_path / "teacher.pt")
+    feedback = RecordingFeedback()
+    out = run("trainteacher", {**TINY, "ROOT": str(mini_ombria), "OUTPUT": teacher}, feedback)
+    log = "\n".join(feedback.lines).lower()
+    assert "loss" in log and "iou" in log  # per-epoch progress reaches the QGIS log
+    assert out["OUTPUT"] == teacher and os.path.exists(teacher) and os.path.exists(out["CURVES"])
+    assert 0.0 <= out["BEST_WATER_IOU"] <= 1.0
+    ckpt = torch.load(teacher, weights_only=True)
+    assert ckpt["role"] == "teacher" and ckpt["in_channels"] == 4  # OMBRIA S1 (1) + RGB (3)
+
+    student = str(tmp_path / "student.pt")
+    out = run("distillstudent", {**TINY, "ROOT": str(mini_ombria), "TEACHER": teacher, "TEMPERATURE": 2.0,
+                                 "HARD_WEIGHT": 0.5, "OUTPUT": student})
+    ckpt = torch.load(student, weights_only=True)
+    assert ckpt["in_channels"] == 1 and ckpt["training"]["temperature"] == 2.0
+    assert ckpt["training"]["teacher"] == teacher
+
+    metrics = run("evaluate", {"DATASET": 1, "ROOT": str(mini_ombria), "SPLIT": "val", "MODEL": student,
+                               "DEVICE": 1, "OUTPUT_JSON": str(tmp_path / "m.json")})
+    assert metrics["N_CHIPS"] == 2 and 0.0 <= metrics["WATER_IOU"] <= 1.0
+    assert os.path.exists(tmp_path / "m.json")
+
+
+def test_evaluate_otsu_matches_the_cli(provider, tmp_path):
+    from pathlib import Path
+
+    root = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sen1floods11").resolve()
+    if not root.exists():
+        pytest.skip(f"real data not available: {root}")
+    metrics = run("evaluate", {"DATASET": 0, "ROOT": str(root), "SPLIT": "test"})
+    assert metrics["N_CHIPS"] == 2
+    assert math.isclose(metrics["WATER_IOU"], 0.6720, abs_tol=5e-4)  # see training/cli_evaluate, Otsu
+
+
+def test_teacher_for_other_bands_is_refused(provider, mini_ombria, tmp_path, tiny_s1_checkpoint):
+    with pytest.raises(QgsProcessingException, match="teacher|band"):
+        run("distillstudent", {**TINY, "ROOT": str(mini_ombria), "TEACHER": str(tiny_s1_checkpoint),
+                               "OUTPUT": str(tmp_path / "s.pt")})
+    assert not (tmp_path / "s.pt").exists()
+
+
+def test_cancelled_training_writes_no_checkpoint(provider, mini_ombria, tmp_path):
+    feedback = QgsProcessingFeedback()
+    feedback.cancel()
+    with pytest.raises(QgsProcessingException, match="[Cc]ancel"):
+        run("trainteacher", {**TINY, "ROOT": str(mini_ombria), "OUTPUT": str(tmp_path / "t.pt")}, feedback)
+    assert not any(name.endswith(".pt") for name in os.listdir(tmp_path))
