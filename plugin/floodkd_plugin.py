@@ -8,6 +8,14 @@ from qgis.core import QgsApplication
 
 ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "icon.svg")
 MENU = "&floodkd"
+# (object name, label, algorithm id); the first also goes on the toolbar.
+ACTIONS = [
+    ("floodkdSegment", "Segment flood water (Sentinel-1)…", "floodkd:segment"),
+    ("floodkdSegmentChange", "Segment flood by change (pre/post)…", "floodkd:segmentchange"),
+    ("floodkdTrainTeacher", "Train the S1+S2 teacher…", "floodkd:trainteacher"),
+    ("floodkdDistillStudent", "Distil a Sentinel-1 student…", "floodkd:distillstudent"),
+    ("floodkdEvaluate", "Evaluate a model on labelled chips…", "floodkd:evaluate"),
+]
 
 
 class FloodKDPlugin:
@@ -30,29 +38,32 @@ class FloodKDPlugin:
         from qgis.PyQt.QtGui import QIcon
         from qgis.PyQt.QtWidgets import QAction
 
-        action = QAction(QIcon(ICON), "Segment flood water (Sentinel-1)…", self.iface.mainWindow())
-        action.setObjectName("floodkdSegment")
-        action.triggered.connect(self.open_segment_dialog)
-        self.iface.addToolBarIcon(action)
-        self.iface.addPluginToRasterMenu(MENU, action)
-        self.actions.append(action)
+        for i, (object_name, label, algorithm) in enumerate(ACTIONS):
+            action = QAction(QIcon(ICON), label, self.iface.mainWindow())
+            action.setObjectName(object_name)
+            action.triggered.connect(lambda _checked=False, alg=algorithm: self.open_dialog(alg))
+            if i == 0:
+                self.iface.addToolBarIcon(action)
+            self.iface.addPluginToRasterMenu(MENU, action)
+            self.actions.append(action)
 
-    def open_segment_dialog(self):
-        """Open the floodkd:segment dialog with the active raster layer as INPUT."""
+    def open_dialog(self, algorithm="floodkd:segment"):
+        """Open an algorithm's dialog; segmenting starts from the active raster layer."""
         import processing
         from qgis.core import QgsRasterLayer
 
         params = {}
         layer = self.iface.activeLayer() if self.iface else None
-        if isinstance(layer, QgsRasterLayer):
+        if algorithm.startswith("floodkd:segment") and isinstance(layer, QgsRasterLayer):
             params["INPUT"] = layer
-        processing.execAlgorithmDialog("floodkd:segment", params)
+        processing.execAlgorithmDialog(algorithm, params)
 
     def unload(self):
-        for action in self.actions:
+        for i, action in enumerate(self.actions):
             if self.iface is not None:
                 self.iface.removePluginRasterMenu(MENU, action)
-                self.iface.removeToolBarIcon(action)
+                if i == 0:
+                    self.iface.removeToolBarIcon(action)
             action.deleteLater()
         self.actions = []
         if self.provider is not None:

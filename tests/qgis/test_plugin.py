@@ -25,9 +25,15 @@ def test_gui_load_adds_action_and_unloads(qgis_app, qgis_iface):
     plugin = floodkd.classFactory(qgis_iface)
     plugin.initGui()
     try:
-        assert [a.objectName() for a in plugin.actions] == ["floodkdSegment"]
+        names = [a.objectName() for a in plugin.actions]
+        assert names[0] == "floodkdSegment" and "floodkdDistillStudent" in names
         assert not plugin.actions[0].icon().isNull()
-        assert QgsApplication.processingRegistry().providerById("floodkd") is not None
+        registry = QgsApplication.processingRegistry()
+        assert registry.providerById("floodkd") is not None
+        from floodkd.plugin.floodkd_plugin import ACTIONS
+
+        for _, _, algorithm in ACTIONS:  # every menu entry opens an algorithm that exists
+            assert registry.algorithmById(algorithm) is not None, algorithm
     finally:
         plugin.unload()
     assert plugin.actions == [] and plugin.provider is None
