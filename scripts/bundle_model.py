@@ -32,8 +32,8 @@ from floodkd.core.representation import model_input
 DATA = os.path.join(ROOT, "..", "shared", "data")
 
 
-def to_db_checkpoint(src: dict, offset: float, scale: float, band: str = "VV", half: bool = True) -> dict:
-    import torch
+def to_db_checkpoint(src: dict, offset: float, scale: float, smooth: int = 1, band: str = "VV",
+                     half: bool = True) -> dict:
 
     if src.get("in_channels", len(src["bands"])) != 1 or src["bands"][0].get("units") != "uint8_scaled":
         raise SystemExit("source checkpoint must be an OMBRIA S1 (1 band, uint8_scaled) model")
@@ -41,7 +41,7 @@ def to_db_checkpoint(src: dict, offset: float, scale: float, band: str = "VV", h
     ckpt["bands"] = [b.to_dict() for b in S1_BANDS]
     ckpt["in_channels"] = 1
     ckpt["input_transform"] = "db_to_ombria_byte"
-    ckpt["input_params"] = {"band": band, "offset": float(offset), "scale": float(scale)}
+    ckpt["input_params"] = {"band": band, "offset": float(offset), "scale": float(scale), "smooth": int(smooth)}
     ckpt["state_dict"] = {k: (v.half() if half and v.is_floating_point() else v)
                           for k, v in src["state_dict"].items()}
     ckpt["weights_dtype"] = "float16" if half else "float32"
@@ -85,28 +85,29 @@ def calibrate(args):
     src = load_checkpoint(args.src)
     tm, s11 = load_sets()
     rows = []
-    for b9 in args.b9:
-        for scale in args.scales:
-            ckpt = to_db_checkpoint(src, b9 + 9 * scale, scale, half=False)
-            model = model_from_checkpoint(ckpt)
-            row = {"b9": b9, "scale": scale, "offset": b9 + 9 * scale}
-            for name, sets in (("terramind_lulc", tm), ("s11", s11)):
-                tot = np.zeros(3)
-                for chip, s1, truth, ok in sets:
-                    counts = np.array(iou(water_prob(model, ckpt, s1, ok) > 0.5, truth, ok), float)
-                    tot += counts
-                    if name == "s11":
-                        row[chip] = counts[0] / max(1, counts.sum())
-                row[name] = tot[0] / max(1, tot.sum())
-            rows.append(row)
-            print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    model = None
+    grid = [(k, b9, scale) for k in args.smooth for b9 in args.b9 for scale in args.scales]
+    for k, b9, scale in grid:
+        ckpt = to_db_checkpoint(src, b9 + 9 * scale, scale, k, half=False)
+        model = model or model_from_checkpoint(ckpt)
+        row = {"smooth": k, "b9": b9, "scale": scale, "offset": b9 + 9 * scale}
+        for name, sets in (("terramind_lulc", tm), ("s11", s11)):
+            tot = np.zeros(3)
+            for chip, s1, truth, ok in sets:
+                counts = np.array(iou(water_prob(model, ckpt, s1, ok) > 0.5, truth, ok), float)
+                tot += counts
+                if name == "s11":
+                    row[chip] = counts[0] / max(1, counts.sum())
+            row[name] = tot[0] / max(1, tot.sum())
+        rows.append(row)
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
     best = max(rows, key=lambda r: r["terramind_lulc"])
     print("chosen on TerraMind LULC water:", json.dumps(best))
 
 
 def bundle(args):
     src = load_checkpoint(args.src)
-    ckpt = to_db_checkpoint(src, args.offset, args.scale, args.band)
+    ckpt = to_db_checkpoint(src, args.offset, args.scale, args.smooth, args.band)
     if args.facts:
         facts = json.load(open(args.facts))
         ckpt["metrics"] = {**facts.get("metrics", {})}
@@ -120,13 +121,15 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("calibrate")
     c.add_argument("--src", required=True)
-    c.add_argument("--b9", type=float, nargs="+", default=[160, 172, 184, 196])
-    c.add_argument("--scales", type=float, nargs="+", default=[6, 8, 10, 12])
+    c.add_argument("--smooth", type=int, nargs="+", default=[1, 3, 5])
+    c.add_argument("--b9", type=float, nargs="+", default=[165, 177, 189], help="byte at VV = -9 dB")
+    c.add_argument("--scales", type=float, nargs="+", default=[6.0, 7.6, 10.0], help="bytes per dB")
     c.set_defaults(run=calibrate)
     b = sub.add_parser("bundle")
     b.add_argument("--src", required=True)
     b.add_argument("--offset", type=float, required=True)
     b.add_argument("--scale", type=float, required=True)
+    b.add_argument("--smooth", type=int, default=1)
     b.add_argument("--band", default="VV")
     b.add_argument("--facts", help="JSON with 'metrics' and 'training' fields for the checkpoint")
     b.add_argument("--out", default="resources/models/floodkd_s1_student.pt")
