@@ -23,7 +23,8 @@ HELP = {
 }
 
 
-def open_dataset(kind, root, split="all", with_s2=False, labels="hand", unlabelled=False, chip_size=None):
+def open_dataset(kind, root, split="all", with_s2=False, labels="hand", unlabelled=False, chip_size=None,
+                 ombria_images=None):
     """Build one of the training datasets by name (see training/data_*.py).
 
     Args:
@@ -36,6 +37,9 @@ def open_dataset(kind, root, split="all", with_s2=False, labels="hand", unlabell
         unlabelled: for distillation: Sen1Floods11 without labels, OMBRIA's
             pre-flood ("before") images.
         chip_size: cut pair-folder rasters into chips of this size.
+        ombria_images: OMBRIA ``before`` or ``after`` images; default: before
+            when ``unlabelled``, else after. Flood-time ``after`` images used
+            as unlabelled data give the teacher flood scenes to label.
     """
     from ..core.errors import InputError
 
@@ -46,7 +50,8 @@ def open_dataset(kind, root, split="all", with_s2=False, labels="hand", unlabell
     if kind == "ombria":
         from .data_ombria import Ombria
 
-        return Ombria(root, split, which="before" if unlabelled else "after", with_s2=with_s2)
+        which = ombria_images or ("before" if unlabelled else "after")
+        return Ombria(root, split, which=which, with_s2=with_s2)
     if kind == "pairs":
         from .data_pairs import PairFolder
 
@@ -89,6 +94,9 @@ def add_parser(sub, name):
         p.add_argument("--teacher", required=True, help="teacher checkpoint from train-teacher")
         p.add_argument("--unlabelled-dataset", choices=DATASETS, help="unlabelled S1+S2 source type")
         p.add_argument("--unlabelled-root", help="unlabelled dataset folder")
+        p.add_argument("--unlabelled-images", choices=["before", "after"], default="before",
+                       help="OMBRIA unlabelled source: pre-flood (before, default) or flood-time (after) "
+                            "images; their masks are never used")
         p.add_argument("--unlabelled-split",
                        help="default: --split when the unlabelled dataset type is --dataset's, else all")
         p.add_argument("--temperature", type=float, default=1.0, help="distillation temperature T")
@@ -146,7 +154,8 @@ def run(args) -> int:
                     raise InputError("give both --unlabelled-dataset and --unlabelled-root (or neither).")
                 split = args.unlabelled_split or (args.split if args.unlabelled_dataset == args.dataset else "all")
                 unlabelled = open_dataset(args.unlabelled_dataset, args.unlabelled_root, split,
-                                          with_s2=True, unlabelled=True, chip_size=args.chip_size)
+                                          with_s2=True, unlabelled=True, chip_size=args.chip_size,
+                                          ombria_images=args.unlabelled_images)
             result = train_student(labelled, unlabelled, config, val, progress, ctx)
         else:
             from .teacher import train_supervised, train_teacher

@@ -37,7 +37,7 @@ def test_provider_lists_segment(provider):
 def test_segment_real_chip_writes_styled_classes(provider, spain_s1, tmp_path):
     out, prob = str(tmp_path / "water.tif"), str(tmp_path / "prob.tif")
     result = run({"INPUT": str(spain_s1), "OUTPUT": out, "OUTPUT_PROBABILITY": prob})
-    assert result["OUTPUT"] == out and result["USED_METHOD"] == "otsu"
+    assert result["OUTPUT"] == out and result["USED_METHOD"] == "model"  # the bundled student is the default
     assert 19 < result["VALID_KM2"] < 23 and 0 < result["WATER_KM2"] < result["VALID_KM2"]
     with rasterio.open(out) as ds, rasterio.open(spain_s1) as src:
         classes = ds.read(1)
@@ -51,6 +51,12 @@ def test_segment_real_chip_writes_styled_classes(provider, spain_s1, tmp_path):
     prob_layer = QgsRasterLayer(prob, "p", "gdal")
     assert prob_layer.renderer().type() == "singlebandpseudocolor"
     del layer, prob_layer
+
+
+def test_method_otsu_needs_no_model(provider, spain_s1, tmp_path):
+    result = run({"INPUT": str(spain_s1), "METHOD": 2, "OUTPUT": str(tmp_path / "o.tif")})
+    assert result["USED_METHOD"] == "otsu"
+    assert 5.5 < result["WATER_KM2"] < 6.5  # Otsu on VH: 5.98 km2 of this chip
 
 
 def test_style_applies_when_loaded_on_completion(provider, india_s1, tmp_path):

@@ -37,7 +37,7 @@ def test_segment_end_to_end(qgis_process, spain_s1, tmp_path):
     proc = qgis_process("run", "floodkd:segment", "--json", "--", f"INPUT={spain_s1}", f"OUTPUT={out}")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads(proc.stdout)["results"]
-    assert results["OUTPUT"] == str(out) and results["USED_METHOD"] == "otsu"
+    assert results["OUTPUT"] == str(out) and results["USED_METHOD"] == "model"  # the bundled student is the default
     assert 0 < results["WATER_KM2"] < results["VALID_KM2"]
     with rasterio.open(out) as ds:
         assert ds.nodata == 255 and {0, 1} <= set(np.unique(ds.read(1))) <= {0, 1, 255}
