@@ -55,7 +55,8 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
             QgsProcessingParameterBoolean(self.TTA, "Flip test-time augmentation", defaultValue=False),
             QgsProcessingParameterNumber(self.TILE, "Tile size (px)", defaultValue=512, minValue=64),
             QgsProcessingParameterNumber(self.OVERLAP, "Tile overlap (px)", defaultValue=64, minValue=0),
-            QgsProcessingParameterNumber(self.BATCH_SIZE, "Tiles per batch", defaultValue=4, minValue=1),
+            QgsProcessingParameterNumber(
+                self.BATCH_SIZE, "Tiles per batch (0 = auto: 2 on CPU, 8 on GPU)", defaultValue=0, minValue=0),
         ]
         for param in advanced:
             param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)

@@ -18,7 +18,7 @@ def add_parser(sub, name):
     p.add_argument("--probability", help="also write float32 water probability here")
     p.add_argument("--tile", type=int, default=512)
     p.add_argument("--overlap", type=int, default=64)
-    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=0, help="tiles per batch; 0 = auto (2 on CPU, 8 on GPU)")
     p.add_argument("--tta", action="store_true", help="flip test-time augmentation (3x slower)")
     p.add_argument("--units", default="auto", choices=["auto", "db", "linear", "amplitude"],
                    help="units of the input values (default: detected from them); converted to dB")

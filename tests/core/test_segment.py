@@ -154,3 +154,13 @@ def test_existing_output_survives_a_failed_run(spain_s1, tmp_path):
 def test_threshold_must_be_a_probability(spain_s1, tmp_path):
     with pytest.raises(InputError, match=r"THRESHOLD must be a probability in \[0, 1\]"):
         segment_scene(str(spain_s1), str(tmp_path / "o.tif"), SegmentOptions(method="otsu", threshold=3))
+
+
+def test_auto_batch_size_is_small_on_cpu_larger_on_gpu():
+    from types import SimpleNamespace
+
+    from floodkd.core.segment import auto_batch_size
+
+    assert auto_batch_size(SimpleNamespace(device="cpu")) == 2
+    assert auto_batch_size(SimpleNamespace(device="cuda:0")) == 8
+    assert auto_batch_size(SimpleNamespace()) == 2  # Otsu / ONNX on CPU
