@@ -15,7 +15,7 @@ def row_areas_km2(crs, transform, height: int) -> np.ndarray:
     """
     if crs is None:
         return np.full(height, np.nan)
-    a, b, c, d, e, f = transform.a, transform.b, transform.c, transform.d, transform.e, transform.f
+    a, b, d, e, f = transform.a, transform.b, transform.d, transform.e, transform.f
     if crs.is_geographic:
         rows = np.arange(height + 1, dtype=np.float64)
         lat = np.radians(f + e * rows)

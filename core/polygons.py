@@ -11,7 +11,7 @@ import os
 import tempfile
 
 from .classes import FLOOD, PERMANENT
-from .errors import Cancelled, InputError
+from .errors import InputError
 from .progress import Progress
 
 LAYER = "flood_water"

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
 
 from floodkd.core.change import segment_change
 from floodkd.core.context import slope_degrees

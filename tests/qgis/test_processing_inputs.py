@@ -7,14 +7,6 @@ pytest.importorskip("qgis.core")
 from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def provider(qgis_app, qgis_processing):
-    from floodkd.processing_provider.provider import FloodKDProvider
-
-    registry = QgsApplication.processingRegistry()
-    if registry.providerById("floodkd") is None:
-        registry.addProvider(FloodKDProvider())
-    return registry.providerById("floodkd")
 
 
 class Log(QgsProcessingFeedback):

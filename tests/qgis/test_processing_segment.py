@@ -10,14 +10,6 @@ from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingExcept
                        QgsRasterLayer)
 
 
-@pytest.fixture(scope="module")
-def provider(qgis_app, qgis_processing):
-    from floodkd.processing_provider.provider import FloodKDProvider
-
-    registry = QgsApplication.processingRegistry()
-    if registry.providerById("floodkd") is None:
-        registry.addProvider(FloodKDProvider())
-    return registry.providerById("floodkd")
 
 
 def run(params, feedback=None, context=None):

@@ -7,20 +7,11 @@ import pytest
 import torch
 
 pytest.importorskip("qgis.core")
-from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback  # noqa: E402
+from qgis.core import QgsProcessingException, QgsProcessingFeedback  # noqa: E402
 
 NUMBERS = [f"{n:04d}" for n in range(1, 11)]  # 0005 and 0010 are the val split
 
 
-@pytest.fixture(scope="module")
-def provider(qgis_app, qgis_processing):
-    from floodkd.processing_provider.provider import FloodKDProvider
-
-    registry = QgsApplication.processingRegistry()
-    if registry.providerById("floodkd") is None:
-        registry.addProvider(FloodKDProvider())
-    torch.set_num_threads(1)
-    return registry.providerById("floodkd")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +31,11 @@ def mini_ombria(tmp_path_factory):
                 name = f"{sensor}_{stem}_{n}.png"
                 os.symlink(src / f"Ombria{sensor}" / "train" / folder / name, dest / name)
     return root
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    torch.set_num_threads(1)
 
 
 def run(alg, params, feedback=None):

@@ -1,0 +1,16 @@
+"""Fixtures for tests that run floodkd's Processing algorithms in real QGIS."""
+import pytest
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_app, qgis_processing):
+    """The floodkd provider, registered (again) for each module: test_plugin's
+    unload removes it from the registry on purpose."""
+    from qgis.core import QgsApplication
+
+    from floodkd.processing_provider.provider import FloodKDProvider
+
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("floodkd") is None:
+        registry.addProvider(FloodKDProvider())
+    return registry.providerById("floodkd")
