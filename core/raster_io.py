@@ -108,8 +108,21 @@ def read_block(ds, source: RasterSource, window: Window):
     nodata value and (for power or amplitude input) is positive. Invalid
     pixels are set to 0 in the returned data.
     """
-    data = ds.read(source.band_indexes, window=source.file_window(window), out_dtype="float32")
+    data = _read_checked(ds, source, window)
     return data, _valid_in_db(data, source)
+
+
+def _read_checked(ds, source: RasterSource, window: Window | None = None, **kwargs):
+    """``ds.read`` of the wanted bands; a failed read becomes an InputError naming the rows."""
+    try:
+        return ds.read(source.band_indexes, window=source.file_window(window), out_dtype="float32", **kwargs)
+    except (rasterio.errors.RasterioError, rasterio.errors.RasterioIOError) as exc:  # truncated file, bad block, lost network read
+        where = ("the overview read" if window is None else
+                 f"rows {window.row_off}..{window.row_off + window.height} and columns "
+                 f"{window.col_off}..{window.col_off + window.width}")
+        raise InputError(
+            f"{source.path}: reading {where} failed ({exc}). The file may be truncated or corrupt: "
+            "check it with gdalinfo -checksum, or re-download or re-export the scene.") from exc
 
 
 def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = True):
@@ -120,7 +133,7 @@ def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = T
     scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
     shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
     with source.open() as ds:
-        data = ds.read(source.band_indexes, window=source.file_window(), out_shape=shape, out_dtype="float32")
+        data = _read_checked(ds, source, out_shape=shape)
     if in_db:
         return data, _valid_in_db(data, source)
     valid = np.isfinite(data).all(axis=0)

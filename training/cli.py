@@ -51,6 +51,10 @@ def main(argv=None) -> int:
     except FloodKDError as exc:
         print(f"floodkd: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only destination (nothing was left half-written)
+        print(f"floodkd: error: {exc}. Check the destination folder, its permissions and free disk space.",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -164,3 +164,24 @@ def test_auto_batch_size_is_small_on_cpu_larger_on_gpu():
     assert auto_batch_size(SimpleNamespace(device="cpu")) == 2
     assert auto_batch_size(SimpleNamespace(device="cuda:0")) == 8
     assert auto_batch_size(SimpleNamespace()) == 2  # Otsu / ONNX on CPU
+
+
+def test_truncated_file_fails_clearly_without_output(spain_s1, tmp_path):
+    """The header reads, the pixels do not: a clear error naming the rows, no output."""
+    broken = tmp_path / "truncated.tif"
+    data = spain_s1.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "o.tif"
+    with pytest.raises(InputError, match="truncated.tif: reading .* failed .*truncated or corrupt"):
+        segment_scene(str(broken), str(out), SegmentOptions(method="otsu", tile=128, overlap=16))
+    assert sorted(os.listdir(tmp_path)) == ["truncated.tif"]
+
+
+def test_unwritable_destination_is_reported_by_the_cli(spain_s1, tmp_path, capsys):
+    from floodkd.training.cli import main
+
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("a file where a folder should be")  # fails even for root
+    assert main(["segment", str(spain_s1), str(not_a_folder / "o.tif"), "--method", "otsu"]) == 2
+    assert "free disk space" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["file.txt"]
