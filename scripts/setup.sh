@@ -32,8 +32,11 @@ STAMP="$VENV/.floodkd-requirements.sha256"
 want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   say "installing pinned Python packages (first time: a few minutes, ~6 GB)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  # (pip's warnings about this machine's absent local find-links folders are filtered out)
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
   echo "$want" > "$STAMP"
 fi
 
