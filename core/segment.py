@@ -91,6 +91,9 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
     progress = progress or Progress()
     if not 0.0 <= options.threshold <= 1.0:
         raise InputError(f"THRESHOLD must be a probability in [0, 1], got {options.threshold}")
+    if not 0 <= options.overlap < options.tile:
+        raise InputError(f"OVERLAP ({options.overlap} px) must be at least 0 and smaller than TILE "
+                         f"({options.tile} px); the defaults are 64 and 512.")
     check_product_paths(polygons_path, stats_path)
     start = time.monotonic()
     source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)

@@ -151,6 +151,12 @@ def test_existing_output_survives_a_failed_run(spain_s1, tmp_path):
     assert out.read_bytes() == before
 
 
+def test_overlap_must_be_smaller_than_the_tile(spain_s1, tmp_path):
+    with pytest.raises(InputError, match=r"OVERLAP \(64 px\) must be .* smaller than TILE \(64 px\)"):
+        segment_scene(str(spain_s1), str(tmp_path / "o.tif"), SegmentOptions(method="otsu", tile=64, overlap=64))
+    assert not (tmp_path / "o.tif").exists()
+
+
 def test_threshold_must_be_a_probability(spain_s1, tmp_path):
     with pytest.raises(InputError, match=r"THRESHOLD must be a probability in \[0, 1\]"):
         segment_scene(str(spain_s1), str(tmp_path / "o.tif"), SegmentOptions(method="otsu", threshold=3))
