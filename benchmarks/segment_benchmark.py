@@ -111,8 +111,9 @@ def compute_floor(checkpoint: str) -> dict:
     from floodkd.core.checkpoint import load_checkpoint, model_from_checkpoint
 
     torch.set_num_threads(len(os.sched_getaffinity(0)))
-    model = model_from_checkpoint(load_checkpoint(checkpoint))
-    x = torch.zeros(1, 2, 512, 512)
+    ckpt = load_checkpoint(checkpoint)
+    model = model_from_checkpoint(ckpt)
+    x = torch.zeros(1, ckpt.get("in_channels", len(ckpt["bands"])), 512, 512)
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         model(x)
     per_pixel = counter.get_total_flops() / (512 * 512)
@@ -128,12 +129,12 @@ def compute_floor(checkpoint: str) -> dict:
 NAIVE = """
 import sys, numpy as np, rasterio, torch
 from floodkd.core.checkpoint import load_checkpoint, model_from_checkpoint, checkpoint_bands
-from floodkd.core.bands import normalise_stack
+from floodkd.core.representation import model_input
 ckpt = load_checkpoint(sys.argv[1]); model = model_from_checkpoint(ckpt)
 with rasterio.open(sys.argv[2]) as ds:
     raw = ds.read(out_dtype="float32"); profile = ds.profile
 valid = np.isfinite(raw).all(0)
-x = normalise_stack(np.nan_to_num(raw), checkpoint_bands(ckpt))[None]
+x = model_input(np.nan_to_num(raw)[None], valid[None], checkpoint_bands(ckpt), ckpt)
 with torch.inference_mode():
     classes = model(torch.from_numpy(x)).argmax(1)[0].numpy().astype("uint8")
 classes[~valid] = 255
