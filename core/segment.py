@@ -148,11 +148,11 @@ def _run_strips(source, predictor, options, out, prob, result, progress, masks=N
     wsum = np.zeros((th, width), np.float32)
     valid = np.zeros((th, width), bool)
     areas = row_areas_km2(source.crs, source.transform, height)
-    batch = options.batch_size or auto_batch_size(predictor)
+    batch_size = options.batch_size or auto_batch_size(predictor)
     with source.open() as ds:
         for i, top in enumerate(rows):
             progress.check_cancelled()
-            batches = strip_tile_batches(ds, source, top, th, cols, tw, batch,
+            batches = strip_tile_batches(ds, source, top, th, cols, tw, batch_size,
                                          options.chunk_width, valid)
             for batch, raw, mask in batches:
                 p = predictor.predict(raw, mask)

@@ -191,3 +191,23 @@ def test_unwritable_destination_is_reported_by_the_cli(spain_s1, tmp_path, capsy
     assert main(["segment", str(spain_s1), str(not_a_folder / "o.tif"), "--method", "otsu"]) == 2
     assert "free disk space" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["file.txt"]
+
+
+@pytest.mark.parametrize("batch_size,expected", [(0, 2), (3, 3)])
+def test_every_strip_keeps_the_batch_size(spain_s1, tmp_path, monkeypatch, batch_size, expected):
+    """Regression: a loop variable once replaced the batch size after the first strip,
+    so later strips went through the network whole and memory grew with scene width."""
+    import floodkd.core.segment as segment_module
+    from floodkd.core.predictors import OtsuPredictor
+
+    seen = []
+
+    class Recording(OtsuPredictor):
+        def predict(self, raw, valid):
+            seen.append(raw.shape[0])
+            return super().predict(raw, valid)
+
+    monkeypatch.setattr(segment_module, "make_predictor", lambda *a, **k: Recording())
+    segment_scene(str(spain_s1), str(tmp_path / "o.tif"),
+                  SegmentOptions(tile=128, overlap=16, batch_size=batch_size))
+    assert len(seen) > 8 and max(seen) == expected  # 5 strips of 5 tiles
