@@ -132,7 +132,11 @@ def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = T
     """
     scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
     shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
-    with source.open() as ds:
+    from .gdal_cache import MIN_CACHE_BYTES, gdal_cache_limit
+
+    # Without overviews GDAL decimates from full-resolution blocks: keep them from
+    # filling its (by default 5 %-of-RAM) cache with the whole scene.
+    with gdal_cache_limit(MIN_CACHE_BYTES), source.open() as ds:
         data = _read_checked(ds, source, out_shape=shape)
     if in_db:
         return data, _valid_in_db(data, source)

@@ -18,6 +18,7 @@ from .bands import S1_BANDS
 from .classes import PERMANENT
 from .context import context_masks
 from .errors import InputError
+from .gdal_cache import gdal_cache_limit, strip_cache_bytes
 from .predictors import make_predictor
 from .products import check_product_paths, write_products
 from .progress import Progress, ScaledProgress
@@ -30,6 +31,7 @@ from .tiling import blend_weights, tile_starts
 DRY, WATER, NODATA = 0, 1, 255
 CLASS_NAMES = {DRY: "dry", WATER: "water", NODATA: "nodata"}
 PROB_NODATA = -1.0
+CLASS_COLORS = {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), PERMANENT: (8, 48, 107, 255), NODATA: (0, 0, 0, 0)}
 
 
 @dataclass
@@ -100,12 +102,15 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
     predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads)
     if not any_valid_pixel(source):
         raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
-    predictor.prepare(source, ScaledProgress(progress, 0.0, 0.1))
     result = SegmentResult(output_path, probability_path, predictor.name)
     with ExitStack() as stack:
+        stack.enter_context(gdal_cache_limit(strip_cache_bytes(source.width, len(source.band_indexes), options.tile)))
+        predictor.prepare(source, ScaledProgress(progress, 0.0, 0.1))
         cog = ("nearest", "average") if options.cog else (None, None)
         out = stack.enter_context(
             AtomicRaster(output_path, cog[0], **output_profile(source, "uint8", NODATA)))
+        # Before any pixel: libtiff cannot change the photometric tag of a file being written.
+        out.write_colormap(1, CLASS_COLORS)
         prob = None
         if probability_path:
             prob = stack.enter_context(
@@ -201,8 +206,6 @@ def _describe_outputs(out, prob, predictor, options):
     tags.update({f"FLOODKD_{k.upper()}": str(v) for k, v in predictor.describe().items()})
     out.update_tags(**tags)
     out.set_band_description(1, "flood class (0 dry, 1 water, 2 permanent water, 255 nodata)")
-    out.write_colormap(1, {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), PERMANENT: (8, 48, 107, 255),
-                           NODATA: (0, 0, 0, 0)})
     if prob is not None:
         prob.update_tags(**tags)
         prob.set_band_description(1, "water probability (0..1, -1 nodata)")
