@@ -132,11 +132,13 @@ def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = T
     """
     scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
     shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
-    from .gdal_cache import MIN_CACHE_BYTES, gdal_cache_limit
+    from .gdal_cache import gdal_cache_limit, strip_cache_bytes
 
     # Without overviews GDAL decimates from full-resolution blocks: keep them from
-    # filling its (by default 5 %-of-RAM) cache with the whole scene.
-    with gdal_cache_limit(MIN_CACHE_BYTES), source.open() as ds:
+    # filling its (by default 5 %-of-RAM) cache with the whole scene, while still
+    # holding a full row of blocks (a smaller cache re-reads each row: thrashing).
+    limit = strip_cache_bytes(source.width, len(source.band_indexes), 512)
+    with gdal_cache_limit(limit), source.open() as ds:
         data = _read_checked(ds, source, out_shape=shape)
     if in_db:
         return data, _valid_in_db(data, source)
