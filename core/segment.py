@@ -15,7 +15,7 @@ from rasterio.windows import Window
 
 from .area import row_areas_km2
 from .bands import S1_BANDS
-from .classes import PERMANENT
+from .classes import DRY, FLOOD, NODATA, PERMANENT
 from .context import context_masks
 from .errors import InputError
 from .gdal_cache import gdal_cache_limit, strip_cache_bytes
@@ -28,8 +28,7 @@ from .stats import ClassStats
 from .strip_reader import strip_tile_batches
 from .tiling import blend_weights, tile_starts
 
-DRY, WATER, NODATA = 0, 1, 255
-CLASS_NAMES = {DRY: "dry", WATER: "water", NODATA: "nodata"}
+WATER = FLOOD  # what the network finds; context layers may turn it into PERMANENT
 PROB_NODATA = -1.0
 CLASS_COLORS = {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), PERMANENT: (8, 48, 107, 255), NODATA: (0, 0, 0, 0)}
 
