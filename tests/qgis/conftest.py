@@ -14,3 +14,18 @@ def provider(qgis_app, qgis_processing):
     if registry.providerById("floodkd") is None:
         registry.addProvider(FloodKDProvider())
     return registry.providerById("floodkd")
+
+
+@pytest.fixture
+def loading_context():
+    """``make(path, name, output)``: a context that loads ``path`` into the project on completion."""
+    from qgis.core import QgsProcessingContext, QgsProject
+
+    def make(path, name, output):
+        context = QgsProcessingContext()
+        context.setProject(QgsProject.instance())
+        context.addLayerToLoadOnCompletion(
+            path, QgsProcessingContext.LayerDetails(name, QgsProject.instance(), output))
+        return context
+
+    return make

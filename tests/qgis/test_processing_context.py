@@ -8,7 +8,7 @@ import pytest
 import rasterio
 
 pytest.importorskip("qgis.core")
-from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingException,  # noqa: E402
+from qgis.core import (QgsApplication, QgsProcessingException,  # noqa: E402
                        QgsProcessingFeedback, QgsVectorLayer)
 
 
@@ -68,14 +68,9 @@ def test_segment_with_permanent_water_polygons_and_stats(provider, spain_s1, tmp
     del layer
 
 
-def test_polygons_style_on_load(provider, india_s1, tmp_path):
-    from qgis.core import QgsProject
-
-    context = QgsProcessingContext()
-    context.setProject(QgsProject.instance())
+def test_polygons_style_on_load(provider, india_s1, tmp_path, loading_context):
     gpkg = str(tmp_path / "p.gpkg")
-    details = QgsProcessingContext.LayerDetails("Flood polygons", QgsProject.instance(), "OUTPUT_POLYGONS")
-    context.addLayerToLoadOnCompletion(gpkg, details)
+    context = loading_context(gpkg, "Flood polygons", "OUTPUT_POLYGONS")
     run("segment", {"INPUT": str(india_s1), "METHOD": 2, "OUTPUT": str(tmp_path / "w.tif"),
                     "OUTPUT_POLYGONS": gpkg}, context=context)
     assert context.layerToLoadOnCompletionDetails(gpkg).postProcessor() is not None

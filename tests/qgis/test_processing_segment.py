@@ -6,7 +6,7 @@ import pytest
 import rasterio
 
 pytest.importorskip("qgis.core")
-from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingException, QgsProcessingFeedback,  # noqa: E402
+from qgis.core import (QgsApplication, QgsProcessingException, QgsProcessingFeedback,  # noqa: E402
                        QgsRasterLayer)
 
 
@@ -51,14 +51,9 @@ def test_method_otsu_needs_no_model(provider, spain_s1, tmp_path):
     assert 5.5 < result["WATER_KM2"] < 6.5  # Otsu on VH: 5.98 km2 of this chip
 
 
-def test_style_applies_when_loaded_on_completion(provider, india_s1, tmp_path):
-    from qgis.core import QgsProject
-
-    context = QgsProcessingContext()
-    context.setProject(QgsProject.instance())
+def test_style_applies_when_loaded_on_completion(provider, india_s1, tmp_path, loading_context):
     out = str(tmp_path / "w.tif")
-    details = QgsProcessingContext.LayerDetails("Flood water", QgsProject.instance(), "OUTPUT")
-    context.addLayerToLoadOnCompletion(out, details)
+    context = loading_context(out, "Flood water", "OUTPUT")
     run({"INPUT": str(india_s1), "OUTPUT": out}, context=context)
     assert context.layerToLoadOnCompletionDetails(out).postProcessor() is not None
 
