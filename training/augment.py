@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 IGNORE = -1
+# Arrays cropped and flipped together; ``s1_clean`` is the un-augmented S1 that a
+# Sentinel-1 teacher sees (training/db_augment.py).
+SPATIAL_KEYS = ("s1", "s1_clean", "s2", "label", "valid")
 
 
 def crop_or_pad(sample: dict, top: int, left: int, size: int) -> dict:
@@ -22,7 +25,7 @@ def crop_or_pad(sample: dict, top: int, left: int, size: int) -> dict:
     Padding gives zeros in the images, ``-1`` in the label and False in ``valid``.
     """
     out = dict(sample)
-    for key in ("s1", "s2", "label", "valid"):
+    for key in SPATIAL_KEYS:
         if key not in sample:
             continue
         arr = sample[key]
@@ -48,7 +51,7 @@ def random_window(h: int, w: int, size: int, rng) -> tuple:
 def flip(sample: dict, horizontal: bool, vertical: bool) -> dict:
     """Flip all spatial arrays of a sample the same way."""
     out = dict(sample)
-    for key in ("s1", "s2", "label", "valid"):
+    for key in SPATIAL_KEYS:
         if key in sample:
             arr = sample[key]
             if horizontal:
@@ -88,6 +91,8 @@ class Augmented:
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
+        if hasattr(self.dataset, "set_epoch"):  # per-sample augmentation inside (DbSamples)
+            self.dataset.set_epoch(epoch)
 
     def __len__(self) -> int:
         return len(self.dataset)

@@ -154,3 +154,43 @@ def check_split(split: str, allowed) -> str:
     if split not in allowed:
         raise InputError(f"unknown split '{split}'; use one of {', '.join(allowed)}")
     return split
+
+
+class ConcatChips:
+    """Several floodkd datasets (same S1 bands) as one; ``set_epoch`` reaches each part."""
+
+    def __init__(self, parts, name: str | None = None):
+        self.parts = [p for p in parts if p is not None and len(p)]
+        if not self.parts:
+            raise InputError("no chips: every dataset to combine is empty")
+        names = {tuple(b.name for b in p.s1_bands) for p in self.parts}
+        if len(names) > 1:
+            raise InputError(f"the datasets to combine give different S1 bands: {sorted(names)}")
+        self.name = name or "+".join(p.name for p in self.parts)
+        self.s1_bands, self.s2_bands = self.parts[0].s1_bands, ()
+        self.labelled = all(getattr(p, "labelled", True) for p in self.parts)
+        self.input_transform = "clip_scale"
+        self.ids = [i for p in self.parts for i in p.ids]
+        self._starts = np.cumsum([0] + [len(p) for p in self.parts])
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def _locate(self, index: int):
+        if not 0 <= index < len(self):
+            raise IndexError(f"{self.name} has {len(self)} chips; index {index} is out of range")
+        k = int(np.searchsorted(self._starts, index, side="right") - 1)
+        return self.parts[k], index - int(self._starts[k])
+
+    def __getitem__(self, index: int) -> dict:
+        part, i = self._locate(index)
+        return part[i]
+
+    def load_raw(self, index: int) -> RawChip:
+        part, i = self._locate(index)
+        return part.load_raw(i)
+
+    def set_epoch(self, epoch: int) -> None:
+        for p in self.parts:
+            if hasattr(p, "set_epoch"):
+                p.set_epoch(epoch)

@@ -18,10 +18,15 @@ from .teacher import _prepare, channels, describe_dataset, s1_input, stacked_inp
 from .trainer import TrainConfig, derived_seed, fit, make_loader
 
 
+def teacher_sees_s2(ckpt: dict) -> bool:
+    """True for the paper's S1+S2 teacher; False for a Sentinel-1 teacher (larger net or ensemble)."""
+    return any(b.sensor == "S2" for b in checkpoint_bands(ckpt))
+
+
 def check_teacher_bands(ckpt: dict, dataset, path: str) -> None:
-    """Raise CheckpointError unless the teacher was trained on ``dataset``'s S1+S2 bands."""
+    """Raise CheckpointError unless the teacher was trained on ``dataset``'s S1(+S2) bands."""
     want = checkpoint_bands(ckpt)
-    have = tuple(dataset.s1_bands) + tuple(getattr(dataset, "s2_bands", ()))
+    have = tuple(dataset.s1_bands) + (tuple(getattr(dataset, "s2_bands", ())) if teacher_sees_s2(ckpt) else ())
     if [(b.name, b.units) for b in want] != [(b.name, b.units) for b in have]:
         raise CheckpointError(
             f"teacher {path} was trained on {len(want)} band(s) ({describe(want)}), but the "
@@ -66,7 +71,7 @@ class DistillTask:
         if not config.teacher:
             raise InputError("distillation needs a teacher checkpoint (--teacher PATH.pt from train-teacher).")
         self.config = config
-        self.teacher_ckpt = load_checkpoint(config.teacher)
+        self.teacher_ckpt = load_checkpoint(config.teacher, role="teacher")
         sources = [d for d in (labelled, unlabelled) if d is not None]
         if not sources:
             raise InputError("distillation needs a labelled and/or an unlabelled dataset with S1 and S2.")
@@ -123,7 +128,10 @@ class DistillTask:
         import torch
 
         cfg = self.config
-        x_teacher = stacked_input(batch)
+        if teacher_sees_s2(self.teacher_ckpt):
+            x_teacher = stacked_input(batch)
+        else:  # a Sentinel-1 teacher labels the clean chip the student sees augmented
+            x_teacher = batch.get("s1_clean", batch["s1"])
         if next(self.teacher.parameters()).device != x_teacher.device:
             self.teacher.to(x_teacher.device)
         self.teacher.eval()
