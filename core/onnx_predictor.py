@@ -14,18 +14,15 @@ import numpy as np
 
 from .bands import S1_BANDS
 from .checkpoint import FORMAT, check_bands, checkpoint_bands
-from .errors import CheckpointError, InputError, MissingDependency
+from .errors import CheckpointError, InputError, require_module
 from .onnx_export import METADATA_KEY
+from .onnx_weights import WEIGHTS_KEY
 from .progress import Progress
 
 
 def _session(path: str, device: str, threads: int):
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:  # pragma: no cover - depends on the machine
-        raise MissingDependency(
-            "running a .onnx model needs onnxruntime: `pip install onnxruntime==1.31.1`, "
-            "or give the .pt checkpoint (needs PyTorch), or use method 'otsu'") from exc
+    ort = require_module("onnxruntime", "running a .onnx model needs onnxruntime: `pip install onnxruntime==1.31.1`, "
+                                        "or give the .pt checkpoint (needs PyTorch), or use method 'otsu'")
     available = ort.get_available_providers()
     device = (device or "auto").lower()
     if device.startswith("cuda") and "CUDAExecutionProvider" not in available:
@@ -49,13 +46,32 @@ def read_onnx_metadata(session, path: str) -> dict:
     if raw is None:
         raise CheckpointError(f"{path} carries no floodkd metadata (key '{METADATA_KEY}'), so its bands, units "
                               "and classes are unknown; export it with `floodkd export-onnx`.")
-    meta = json.loads(raw)
-    if meta.get("format") != FORMAT:
+    try:
+        meta = json.loads(raw)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: its floodkd metadata (key '{METADATA_KEY}') is not JSON ({exc}); "
+                              "export the model again with `floodkd export-onnx`.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: its metadata is not a '{FORMAT}' header.")
     missing = [k for k in ("arch", "encoder", "bands", "classes") if k not in meta]
     if missing:
         raise CheckpointError(f"{path}: its floodkd metadata lacks {missing}; it cannot be used safely.")
     return meta
+
+
+def verify_onnx_weights(session, path: str) -> None:
+    """Refuse NaN/inf weights, and weights that differ from the checksum recorded at export."""
+    from .onnx_export import weights_checksum
+
+    expected = session.get_modelmeta().custom_metadata_map.get(WEIGHTS_KEY)
+    if not expected:
+        raise CheckpointError(f"{path} carries no checksum of its weights (key '{WEIGHTS_KEY}'), so a corrupted "
+                              "copy cannot be told from a good one; export it again with `floodkd export-onnx`.")
+    with open(path, "rb") as fh:
+        digest = weights_checksum(fh.read(), path)
+    if digest != expected:
+        raise CheckpointError(f"{path} is corrupted: its weights do not match the checksum recorded at export "
+                              f"(sha256 {expected[:12]}..., now {digest[:12]}...). Copy or export it again.")
 
 
 class OnnxPredictor:
@@ -64,7 +80,7 @@ class OnnxPredictor:
     name = "model"
 
     def __init__(self, path: str, device: str = "auto", tta: bool = False, threads: int = 0):
-        from .predictors import cpu_threads
+        from .predictor_common import cpu_threads
 
         if not os.path.isfile(path):
             raise CheckpointError(f"ONNX model not found: {path}. Leave MODEL empty for the bundled default.")
@@ -72,6 +88,7 @@ class OnnxPredictor:
         self.threads = cpu_threads(threads)
         self.session, self.device = _session(path, device, self.threads)
         self.ckpt = read_onnx_metadata(self.session, path)
+        verify_onnx_weights(self.session, path)
         check_bands(self.ckpt, S1_BANDS, path)
         self.bands = checkpoint_bands(self.ckpt)
         self.multiple = 2 ** self.ckpt.get("model_kwargs", {}).get("encoder_depth", 5)

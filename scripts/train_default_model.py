@@ -39,12 +39,12 @@ def datasets(data_root, seed):
     val = Sen1Floods11(s1f_root, "all", label_source="hand")
     unlabelled_s1f = Sen1Floods11(s1f_root, "all", label_source="none")
     unlabelled_s1f.ids = [c for c in unlabelled_s1f.ids if c not in set(val.ids)]
-    labelled = DbSamples(Etci2021(etci_root), S1_DB_BANDS, seed=seed)
+    labelled = DbSamples(Etci2021(etci_root), S1_DB_BANDS, seed=seed, crop=128)
     unl_parts = [Etci2021(etci_root, [s for s in os.listdir(etci_root) if s.startswith("nebraska")], labelled=False),
                  TerraMindTiles(os.path.join(data_root, "terramind_examples"))]
     if unlabelled_s1f.ids:
         unl_parts.append(unlabelled_s1f)
-    unlabelled = ConcatChips([DbSamples(p, S1_DB_BANDS, seed=seed + 100 + k) for k, p in enumerate(unl_parts)],
+    unlabelled = ConcatChips([DbSamples(p, S1_DB_BANDS, seed=seed + 100 + k, crop=128) for k, p in enumerate(unl_parts)],
                              name="unlabelled(" + "+".join(p.name for p in unl_parts) + ")")
     return labelled, unlabelled, DbSamples(val, S1_DB_BANDS, train=False), S1_DB_BANDS
 
@@ -77,8 +77,8 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", default="runs/default")
     ap.add_argument("--data", default=DATA)
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--steps", type=int, default=60, help="steps per epoch (batch 16 of 128x128 crops)")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--steps", type=int, default=50, help="steps per epoch (batch 16 of 128x128 crops)")
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--hard-weight", type=float, default=0.5)
@@ -93,20 +93,22 @@ def main(argv=None):
         def info(self, message):
             print("   ", message, flush=True)
 
-    stages = ("supervised", "teacher", "student") if args.stage == "all" else (args.stage,)
-    for stage in stages:
-        for seed in ([0] if stage == "teacher" else args.seeds):
-            labelled, unlabelled, val, _ = datasets(args.data, seed)
-            if stage == "supervised":
-                run(f"supervised_s{seed}", lambda p: train_supervised(labelled, config(p, seed, 24, args), val, Log()),
-                    args.out)
-            elif stage == "teacher":
-                run("teacher_s0", lambda p: train_supervised(labelled, config(p, seed, 48, args), val, Log()), args.out)
-            else:
-                teacher = os.path.join(args.out, "teacher_s0.last.pt")
-                cfg = lambda p: config(p, seed, 24, args, teacher=teacher, temperature=args.temperature,
-                                       hard_weight=args.hard_weight)
-                run(f"student_s{seed}", lambda p: train_student(labelled, unlabelled, cfg(p), val, Log()), args.out)
+    stages = ("teacher", "supervised", "student") if args.stage == "all" else (args.stage,)
+    # the teacher first, then seed by seed the supervised baseline and the student
+    plan = [("teacher", 0)] if "teacher" in stages else []
+    plan += [(stage, seed) for seed in args.seeds for stage in stages if stage != "teacher"]
+    for stage, seed in plan:
+        labelled, unlabelled, val, _ = datasets(args.data, seed)
+        if stage == "supervised":
+            run(f"supervised_s{seed}", lambda p: train_supervised(labelled, config(p, seed, 24, args), val, Log()),
+                args.out)
+        elif stage == "teacher":
+            run("teacher_s0", lambda p: train_supervised(labelled, config(p, seed, 48, args), val, Log()), args.out)
+        else:
+            teacher = os.path.join(args.out, "teacher_s0.last.pt")
+            cfg = config(os.path.join(args.out, f"student_s{seed}.pt"), seed, 24, args, teacher=teacher,
+                         temperature=args.temperature, hard_weight=args.hard_weight)
+            run(f"student_s{seed}", lambda p: train_student(labelled, unlabelled, cfg, val, Log()), args.out)
     return 0
 
 

@@ -16,11 +16,12 @@ the student sees augmented. Random numbers come from ``(seed, epoch, index)``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..core.representation import box_mean
+from .augment import random_window
 from .datasets import to_sample
 
 
@@ -49,7 +50,7 @@ def augment_db(s1: np.ndarray, valid: np.ndarray, rng, cfg: DbAugmentConfig) -> 
         power = 10.0 ** (out / 10.0)
         weights = np.broadcast_to(valid, out.shape).astype(np.float32)
         out = 10.0 * np.log10(np.maximum(box_mean(power, weights, 3), 1e-6))
-    median = np.array([np.median(b[valid]) for b in out], np.float32).reshape(n, 1, 1)
+    median = np.array([np.median(b[valid][::7]) for b in out], np.float32).reshape(n, 1, 1)
     out = (out - median) * np.float32(rng.uniform(1 - cfg.contrast, 1 + cfg.contrast)) + median
     out += np.float32(rng.uniform(-cfg.offset, cfg.offset))
     out += rng.uniform(-cfg.band_offset, cfg.band_offset, size=(n, 1, 1)).astype(np.float32)
@@ -70,9 +71,13 @@ class DbSamples:
         train: apply :func:`augment_db`; False returns the chip as it is.
         seed: base seed; item ``i`` of epoch ``e`` depends on ``(seed, e, i)``.
         config: a :class:`DbAugmentConfig`.
+        crop: in training, cut a random ``crop`` x ``crop`` window before augmenting
+            (cheaper than augmenting the whole chip; a later crop of the same size is a no-op).
+        cache: keep the chips read from disk in memory (small datasets, many epochs).
     """
 
-    def __init__(self, dataset, bands, train: bool = True, seed: int = 0, config: DbAugmentConfig | None = None):
+    def __init__(self, dataset, bands, train: bool = True, seed: int = 0, config: DbAugmentConfig | None = None,
+                 crop: int = 0, cache: bool = True):
         names = [b.name for b in dataset.s1_bands]
         if names != [b.name for b in bands] or any(b.units != "dB" for b in dataset.s1_bands):
             raise ValueError(f"{dataset.name} gives {names} in "
@@ -81,7 +86,7 @@ class DbSamples:
         self.config = config or DbAugmentConfig()
         self.name, self.labelled, self.ids = dataset.name, dataset.labelled, dataset.ids
         self.s2_bands, self.input_transform = (), "clip_scale"
-        self.epoch = 0
+        self.epoch, self.crop, self._cache = 0, int(crop or 0), ({} if cache else None)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -90,14 +95,26 @@ class DbSamples:
         return len(self.dataset)
 
     def load_raw(self, index: int):
-        return self.dataset.load_raw(index)
+        if self._cache is None:
+            return self.dataset.load_raw(index)
+        if index not in self._cache:
+            self._cache[index] = self.dataset.load_raw(index)
+        return replace(self._cache[index])
 
     def __getitem__(self, index: int) -> dict:
-        raw = self.dataset.load_raw(index)
+        raw = self.load_raw(index)
+        if not self.train:
+            return to_sample(raw, self.s1_bands)
+        rng = np.random.default_rng([self.seed, self.epoch, int(index), 11])
+        h, w = raw.label.shape
+        if self.crop and h >= self.crop and w >= self.crop:
+            top, left = random_window(h, w, self.crop, rng)
+            win = (slice(top, top + self.crop), slice(left, left + self.crop))
+            raw = replace(raw, s1=raw.s1[(slice(None),) + win], label=raw.label[win], valid=raw.valid[win],
+                          s2=None if raw.s2 is None else raw.s2[(slice(None),) + win])
         sample = to_sample(raw, self.s1_bands)
         if self.train:
-            rng = np.random.default_rng([self.seed, self.epoch, int(index), 11])
-            raw.s1 = augment_db(raw.s1, raw.valid, rng, self.config)
+            raw = replace(raw, s1=augment_db(raw.s1, raw.valid, rng, self.config))
             sample["s1_clean"] = sample["s1"]
             sample["s1"] = to_sample(raw, self.s1_bands)["s1"]
         return sample

@@ -55,6 +55,15 @@ def otsu_water(raw_s1: np.ndarray, valid: np.ndarray, s1_bands) -> tuple:
     return (band <= threshold) & valid, threshold
 
 
+def threshold_water(raw_s1: np.ndarray, s1_bands, threshold_db: float) -> np.ndarray:
+    """VH < ``threshold_db`` (dB) -- the fixed-threshold baseline (core/threshold_predictor.py)."""
+    names = [b.name for b in s1_bands]
+    if "VH" not in names or s1_bands[names.index("VH")].units != "dB":
+        raise InputError(f"the fixed VH threshold needs VH in dB; this dataset gives "
+                         f"{', '.join(f'{b.name} ({b.units})' for b in s1_bands)}. Use --method otsu or a model.")
+    return raw_s1[names.index("VH")] < threshold_db
+
+
 class CheckpointModel:
     """A floodkd checkpoint applied to dataset chips (torch, inference mode).
 
@@ -70,7 +79,7 @@ class CheckpointModel:
         from ..core.models import required_multiple
         from ..core.predictors import resolve_device
 
-        self.path, self.ckpt = path, load_checkpoint(path)
+        self.path, self.ckpt = path, load_checkpoint(path, role="evaluate")
         self.bands = checkpoint_bands(self.ckpt)
         wanted = [b.name for b in self.bands]
         s1, s2 = tuple(dataset.s1_bands), tuple(dataset.s2_bands)
@@ -146,7 +155,11 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
     progress = progress or Progress()
     info = {"method": "otsu"}
     model = None
-    if isinstance(predictor, (str, os.PathLike)) and str(predictor).lower() != "otsu":
+    if isinstance(predictor, str) and predictor.lower() == "threshold":
+        from ..core.threshold_predictor import VH_THRESHOLD_DB
+
+        info = {"method": "threshold", "threshold_db": VH_THRESHOLD_DB}
+    elif isinstance(predictor, (str, os.PathLike)) and str(predictor).lower() != "otsu":
         model = CheckpointModel(str(predictor), dataset, device)
         info = model.describe()
     elif callable(predictor):
@@ -170,6 +183,8 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
             if water.shape != raw.label.shape:
                 raise InputError(f"the predictor returned shape {water.shape} for chip {raw.id}; "
                                  f"it must return the chip's (H, W) = {raw.label.shape}.")
+        elif info["method"] == "threshold":
+            water = threshold_water(raw.s1, dataset.s1_bands, info["threshold_db"])
         else:
             water = otsu_water(raw.s1, raw.valid, dataset.s1_bands)[0]
         water &= raw.valid
