@@ -67,17 +67,42 @@ def save_checkpoint(ckpt: dict, path: str) -> None:
         raise
 
 
-def load_checkpoint(path: str) -> dict:
-    """Load and validate a floodkd checkpoint (tensors on the CPU)."""
+# What to do when a checkpoint path does not exist, by the role of the path.
+NOT_FOUND_HINTS = {
+    "model": "Leave MODEL empty for the bundled default.",
+    "teacher": "Give the .pt file written by `floodkd train-teacher` as --teacher.",
+    "evaluate": "Give a .pt file written by floodkd, or leave MODEL empty (--method otsu) for the Otsu baseline.",
+    "export": "Give a .pt file written by `floodkd train-teacher`, `train-supervised` or `distill`.",
+    "resume": "Start without --resume, or give the .last.pt file of an earlier run.",
+}
+
+
+def _load_error(exc: Exception) -> str:
+    """torch's reason for a failed load, without its advice to unpickle arbitrary objects."""
+    text = str(exc)
+    if "Weights only load failed" in text or "weights_only" in text:
+        return ("it holds Python objects besides tensors and plain values, which floodkd never unpickles "
+                "(loading them could run code from the file)")
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(exc).__name__}: {first[:300]}"
+
+
+def load_checkpoint(path: str, role: str = "model") -> dict:
+    """Load and validate a floodkd checkpoint (tensors on the CPU).
+
+    ``role`` (a key of NOT_FOUND_HINTS) only chooses the advice when ``path``
+    does not exist. Refuses files that are not floodkd checkpoints, name an
+    unknown architecture, or whose weights hold NaN or infinity.
+    """
     torch = require_torch()
     if not os.path.isfile(path):
-        raise CheckpointError(f"model checkpoint not found: {path}. Leave MODEL empty for the bundled default.")
+        raise CheckpointError(f"checkpoint not found: {path}. {NOT_FOUND_HINTS.get(role, NOT_FOUND_HINTS['export'])}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for corrupt files
         raise CheckpointError(
-            f"{path} is not a readable floodkd checkpoint ({type(exc).__name__}: {exc}). "
-            "Give a .pt file written by `floodkd train-teacher`, `train-supervised` or `distill`.") from exc
+            f"{path} is not a readable floodkd checkpoint ({_load_error(exc)}). "
+            "Give a .pt file written by `floodkd train-teacher`, `train-supervised` or `distill`.") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a floodkd checkpoint (no '{FORMAT}' header).")
     if ckpt.get("format_version", 0) > FORMAT_VERSION:
@@ -85,7 +110,34 @@ def load_checkpoint(path: str) -> dict:
     missing = [k for k in ("arch", "encoder", "bands", "classes", "state_dict") if k not in ckpt]
     if missing:
         raise CheckpointError(f"{path} lacks {missing}; it cannot be used safely.")
+    check_network(ckpt, path)
+    check_finite_weights(ckpt["state_dict"], path)
     return ckpt
+
+
+def check_network(ckpt: dict, path: str = "checkpoint") -> None:
+    """Refuse an architecture floodkd cannot build (the encoder is checked when the model is built)."""
+    from .models import is_known_architecture, known_architectures
+
+    arch = ckpt["arch"]
+    if not is_known_architecture(arch):
+        raise CheckpointError(f"{path} names architecture {arch!r}, which floodkd cannot build (it knows "
+                              f"{', '.join(known_architectures())}); it was written by another program or a "
+                              "newer floodkd.")
+    if not isinstance(ckpt["encoder"], str) or not isinstance(ckpt["state_dict"], dict):
+        raise CheckpointError(f"{path} has a malformed encoder or state_dict entry; it cannot be used safely.")
+
+
+def check_finite_weights(state_dict: dict, path: str = "checkpoint") -> None:
+    """Refuse weights holding NaN or infinity (a corrupted file gives a NaN map otherwise)."""
+    torch = require_torch()
+    bad = [name for name, t in state_dict.items()
+           if torch.is_tensor(t) and t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise CheckpointError(
+            f"{path} is corrupted: {len(bad)} weight tensor(s) hold NaN or infinite values "
+            f"({', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''}). Use an intact copy of the checkpoint, "
+            "or retrain.")
 
 
 def checkpoint_bands(ckpt: dict) -> tuple:
@@ -114,8 +166,14 @@ def model_from_checkpoint(ckpt: dict):
     """Rebuild the network and load its weights (eval mode, CPU)."""
     from .models import build_model
 
-    model = build_model(ckpt["arch"], ckpt["encoder"], ckpt.get("in_channels", len(ckpt["bands"])),
-                        len(ckpt["classes"]), **ckpt.get("model_kwargs", {}))
+    try:
+        model = build_model(ckpt["arch"], ckpt["encoder"], ckpt.get("in_channels", len(ckpt["bands"])),
+                            len(ckpt["classes"]), **ckpt.get("model_kwargs", {}))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # unknown encoder, bad kwargs
+        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+        raise CheckpointError(
+            f"the checkpoint's network ({ckpt['arch']}/{ckpt['encoder']}) cannot be built by this floodkd "
+            f"({reason[:200]}); it was written by another program or a newer floodkd.") from None
     try:
         model.load_state_dict(ckpt["state_dict"])
     except RuntimeError as exc:

@@ -1,7 +1,7 @@
-"""Model factory over segmentation-models-pytorch (imported lazily)."""
+"""Model factory: segmentation-models-pytorch (imported lazily) and floodkd's own tiny U-Net."""
 from __future__ import annotations
 
-from .errors import MissingDependency, require_torch
+from .errors import require_module, require_torch
 
 ARCHITECTURES = {
     "deeplabv3plus": "DeepLabV3Plus",
@@ -25,22 +25,39 @@ def build_model(arch: str, encoder: str, in_channels: int, num_classes: int = 2,
     or from a floodkd checkpoint on disk.
     """
     require_torch()
-    try:
-        import segmentation_models_pytorch as smp
-    except ImportError as exc:  # pragma: no cover - depends on the machine
-        raise MissingDependency(
-            "segmentation-models-pytorch is not installed: run scripts/setup.sh "
-            "or `pip install -r requirements.txt`") from exc
-    key = arch.lower().replace("_", "").replace("-", "")
+    if arch.lower() == "tinyunet":  # pure torch: see core/tiny_unet.py
+        from .tiny_unet import build_tiny_unet
+
+        return build_tiny_unet(in_channels, num_classes, **kwargs)
+    smp = require_module("segmentation_models_pytorch",
+                         "segmentation-models-pytorch is not installed: run scripts/setup.sh "
+                         "or `pip install -r requirements.txt`")
+    key = architecture_key(arch)
     if key not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture '{arch}'; choose one of {sorted(ARCHITECTURES)}")
+        raise ValueError(f"unknown architecture '{arch}'; choose one of {sorted(ARCHITECTURES) + ['tinyunet']}")
     cls = getattr(smp, ARCHITECTURES[key])
     kwargs.pop("encoder_weights", None)
     return cls(encoder_name=encoder, encoder_weights=None, in_channels=in_channels,
                classes=num_classes, **kwargs)
 
 
+def architecture_key(arch: str) -> str:
+    """``DeepLabV3Plus``, ``deeplab_v3plus`` -> the ARCHITECTURES key ``deeplabv3plus``."""
+    return arch.lower().replace("_", "").replace("-", "")
+
+
+def known_architectures() -> list:
+    """Every ``arch`` build_model accepts (smp's and floodkd's own tinyunet)."""
+    return sorted(ARCHITECTURES) + ["tinyunet"]
+
+
+def is_known_architecture(arch) -> bool:
+    return isinstance(arch, str) and (architecture_key(arch) in ARCHITECTURES or arch.lower() == "tinyunet")
+
+
 def required_multiple(arch: str, model_kwargs: dict) -> int:
     """Input sides must be a multiple of this (the encoder's output stride)."""
+    if arch.lower() == "tinyunet":
+        return 16
     depth = model_kwargs.get("encoder_depth", 5)
     return 2 ** depth

@@ -6,7 +6,9 @@ stride, any N) and returns class probabilities (N, classes, H, W) (softmax
 included). Everything in the checkpoint but the weights (bands with units and
 clip ranges, classes, input transform, architecture, training, metrics) is
 stored as JSON under the ONNX ``metadata_props`` key ``floodkd_checkpoint``,
-so ``OnnxPredictor`` checks inputs exactly as checkpoints are checked.
+so ``OnnxPredictor`` checks inputs exactly as checkpoints are checked. A
+sha256 of the weights (core/onnx_weights.py) is stored under
+``floodkd_weights_sha256``; loading verifies it.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ import tempfile
 import warnings
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
-from .errors import FloodKDError, MissingDependency, require_torch
+from .errors import CheckpointError, FloodKDError, require_module, require_torch
+from .onnx_weights import WEIGHTS_KEY, MalformedOnnx, inspect_weights
 
 METADATA_KEY = "floodkd_checkpoint"
 OPSET = 17
@@ -28,6 +31,21 @@ def checkpoint_metadata(ckpt: dict) -> str:
     return json.dumps(meta, default=str, sort_keys=True)
 
 
+def weights_checksum(data: bytes, path: str) -> str:
+    """sha256 of an ONNX model's weights; CheckpointError for NaN/inf or weights outside the file."""
+    try:
+        digest, count, bad, external = inspect_weights(data)
+    except MalformedOnnx as exc:
+        raise CheckpointError(f"{path} is not a readable ONNX model ({exc}); export it again.") from None
+    if bad:
+        raise CheckpointError(f"{path} is corrupted: {len(bad)} weight tensor(s) hold NaN or infinite values "
+                              f"({', '.join(bad[:3])}). Export it again from an intact checkpoint.")
+    if external or not count:
+        raise CheckpointError(f"{path} keeps {'some of its weights in other files' if external else 'no weights'}; "
+                              "floodkd uses single-file models written by `floodkd export-onnx`.")
+    return digest
+
+
 def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: int = 512) -> dict:
     """Write ``onnx_path`` from a floodkd checkpoint (atomically); returns the metadata.
 
@@ -35,13 +53,9 @@ def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: 
     ``onnx`` package; batch, height and width stay dynamic.
     """
     torch = require_torch()
-    try:
-        import onnx
-    except ImportError as exc:
-        raise MissingDependency(
-            "exporting to ONNX needs the 'onnx' package: `pip install onnx==1.23.2` "
-            "(pinned in requirements.txt; run scripts/setup.sh)") from exc
-    ckpt = load_checkpoint(checkpoint_path)
+    onnx = require_module("onnx", "exporting to ONNX needs the 'onnx' package: `pip install onnx==1.23.2` "
+                                  "(pinned in requirements.txt; run scripts/setup.sh)")
+    ckpt = load_checkpoint(checkpoint_path, role="export")
     model = model_from_checkpoint(ckpt)
     channels = int(ckpt.get("in_channels", len(ckpt["bands"])))
 
@@ -68,10 +82,15 @@ def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: 
                               dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
                                             "probabilities": {0: "batch", 2: "height", 3: "width"}})
         proto = onnx.load(tmp)
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = METADATA_KEY, checkpoint_metadata(ckpt)
+        digest = weights_checksum(proto.SerializeToString(), checkpoint_path)
+        for key, value in ((METADATA_KEY, checkpoint_metadata(ckpt)), (WEIGHTS_KEY, digest)):
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
         proto.producer_name = "floodkd"
         onnx.save(proto, tmp)
+        with open(tmp, "rb") as fh:
+            if weights_checksum(fh.read(), tmp) != digest:
+                raise FloodKDError("the written file's weights differ from the exported ones (disk error?)")
         from .raster_io import _umask_permissions
 
         _umask_permissions(tmp)

@@ -35,7 +35,7 @@ def model_needs_s2(path: str) -> bool:
     """True when the checkpoint's bands include Sentinel-2 (a teacher)."""
     from ..core.checkpoint import checkpoint_bands, load_checkpoint
 
-    return any(b.sensor == "S2" for b in checkpoint_bands(load_checkpoint(path)))
+    return any(b.sensor == "S2" for b in checkpoint_bands(load_checkpoint(path, role="evaluate")))
 
 
 def build_dataset(kind: str, root: str, split: str, with_s2: bool, label_source: str = "hand"):

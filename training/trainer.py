@@ -156,7 +156,7 @@ def _checkpoint(task, config, model, metrics, extra):
 
 
 def _resume(path, task, config, model, optimizer, progress):
-    ckpt = load_checkpoint(path)
+    ckpt = load_checkpoint(path, role="resume")
     state = ckpt.get("resume")
     if not state:
         raise CheckpointError(f"{path} holds no resume state (optimiser, epoch); it is a best/final "
