@@ -10,40 +10,40 @@ as flood (a warning says how many pixels).
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import replace
 
+from .destinations import Destinations, run_inputs
 from .progress import Progress, ScaledProgress
+from .publish import Publication
 from .segment import SegmentOptions, SegmentResult, segment_scene
 
 
 def segment_change(pre_flood_path: str, input_path: str, output_path: str, options: SegmentOptions | None = None,
                    probability_path: str | None = None, progress: Progress | None = None,
-                   polygons_path: str | None = None, stats_path: str | None = None) -> SegmentResult:
+                   polygons_path: str | None = None, stats_path: str | None = None,
+                   quicklook_path: str | None = None, style=None) -> SegmentResult:
     """Map flood as new water in ``input_path`` (post-flood) relative to ``pre_flood_path``.
 
-    Same outputs, codes and guarantees as :func:`segment_scene` (no output left
-    on any error or cancel); ``probability_path`` is the post-flood water probability.
+    Same outputs, codes and guarantees as :func:`segment_scene` (destinations
+    checked against both scenes before any work; all products published
+    together or none); ``probability_path`` is the post-flood water probability.
     """
     options = options or SegmentOptions()
     progress = progress or Progress()
-    folder = os.path.dirname(os.path.abspath(output_path))
-    os.makedirs(folder, exist_ok=True)
-    fd, before = tempfile.mkstemp(prefix=".floodkd-pre-", suffix=".tif", dir=folder)
-    os.close(fd)
-    try:
+    destinations = Destinations(output_path, probability_path or None, polygons_path or None, stats_path or None,
+                                quicklook_path or None)
+    inputs = run_inputs(options, INPUT=input_path, PRE_FLOOD=pre_flood_path)
+    with Publication(destinations, inputs, style, progress) as pub:
+        before = pub.scratch(".tif")
         progress.info(f"pre-flood scene {pre_flood_path}")
         pre_options = replace(options, permanent_water=None, water_before=None)
         pre = segment_scene(pre_flood_path, before, pre_options, progress=ScaledProgress(progress, 0.0, 0.45))
         progress.info(f"pre-flood water {pre.water_km2:.3f} km2 of {pre.valid_km2:.3f} km2 valid")
         progress.info(f"post-flood scene {input_path}")
         result = segment_scene(input_path, output_path, replace(options, water_before=before), probability_path,
-                               ScaledProgress(progress, 0.45, 1.0), polygons_path, stats_path)
-    finally:
-        for p in (before, before + ".aux.xml"):
-            if os.path.exists(p):
-                os.remove(p)
+                               ScaledProgress(progress, 0.45, 1.0), polygons_path, stats_path, quicklook_path,
+                               publication=pub)
+        pub.commit()
     result.predictor["pre_flood"] = pre_flood_path
     result.predictor["pre_flood_water_km2"] = pre.water_km2
     return result

@@ -8,11 +8,11 @@ azimuthal equal-area projection centred on the scene (equal-area everywhere).
 from __future__ import annotations
 
 import os
-import tempfile
 
 from .classes import FLOOD, PERMANENT
 from .errors import InputError
 from .progress import Progress
+from .run_files import temp_path
 
 LAYER = "flood_water"
 
@@ -71,9 +71,7 @@ def polygonize_water(class_path: str, out_path: str, min_area_m2: float = 0.0,
     out_path = os.path.abspath(out_path)
     folder = os.path.dirname(out_path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".gpkg", dir=folder)
-    os.close(fd)
-    os.remove(tmp)  # the GPKG driver must create the file itself
+    tmp = temp_path(folder, ".gpkg")  # the GPKG driver creates it
     vector = None
     try:
         vector = ogr.GetDriverByName("GPKG").CreateDataSource(tmp)
@@ -88,13 +86,11 @@ def polygonize_water(class_path: str, out_path: str, min_area_m2: float = 0.0,
         err = gdal.Polygonize(raster.GetRasterBand(1), mask_ds.GetRasterBand(1), layer, 0, [], callback=callback)
         progress.check_cancelled()
         if err != 0:
-            raise InputError(f"polygonising {class_path} failed: {gdal.GetLastErrorMsg()}")
+            raise InputError(f"writing the flood polygons failed ({gdal.GetLastErrorMsg()}); check the free "
+                             "space and permissions of the destination folder.")
         kept, dropped, total = _measure_and_filter(layer, factor, to_equal_area, min_area_m2, progress)
         vector.FlushCache()
         vector = None
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, out_path)
     except BaseException:
         vector = None

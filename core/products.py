@@ -1,41 +1,33 @@
-"""Products written after the class raster: flood polygons and area statistics.
+"""Products written after the class raster: flood polygons, area statistics and a quick-look.
 
-They are derived from the finished class raster (streamed by GDAL), so the
-engine stays a single pass. If one fails or is cancelled, every output of the
-run is removed: a run leaves all its outputs or none.
+They are derived from the finished (staged) class raster, streamed by GDAL, so
+the engine stays a single pass. Each is written to its staged name in the
+run's Publication (core/publish.py), which publishes them together with the
+rasters or, if anything fails or is cancelled, removes them all and leaves the
+previous files in place.
 """
 from __future__ import annotations
 
-import os
-
-from .polygons import check_polygons_path, polygonize_water
+from .polygons import polygonize_water
 from .progress import ScaledProgress
-from .stats import check_stats_path, write_stats
+from .quicklook import write_quicklook
+from .stats import write_stats
 
 
-def check_product_paths(polygons_path, stats_path):
-    """Fail before any work when a destination has an unsupported format."""
-    check_polygons_path(polygons_path)
-    check_stats_path(stats_path)
-
-
-def write_products(input_path, result, options, polygons_path, stats_path, progress):
-    """Write the polygons and/or statistics of a finished run; on failure remove all its outputs."""
-    written = []
-    try:
-        if polygons_path:
-            result.polygons = polygonize_water(result.output, polygons_path, options.min_area,
-                                               ScaledProgress(progress, 0.0, 0.95))
-            result.polygons["path"] = polygons_path
-            written.append(polygons_path)
-        if stats_path:
-            progress.check_cancelled()
-            about = {"input": input_path, "output": result.output, "method": result.method,
-                     "predictor": result.predictor, "polygons": result.polygons}
-            write_stats(stats_path, result.stats, about)
-            written.append(stats_path)
-    except BaseException:
-        for path in written + [result.output, result.probability]:
-            if path and os.path.exists(path):
-                os.remove(path)
-        raise
+def write_products(input_path, result, options, publication, progress):
+    """Write the polygons, statistics and quick-look that ``publication`` asks for, from ``result``."""
+    wanted = publication.destinations
+    class_raster = publication.staged(wanted.output)
+    if wanted.polygons:
+        result.polygons = polygonize_water(class_raster, publication.stage(wanted.polygons), options.min_area,
+                                           ScaledProgress(progress, 0.0, 0.9))
+        result.polygons["path"] = wanted.polygons
+    if wanted.stats:
+        progress.check_cancelled()
+        about = {"input": input_path, "output": result.output, "method": result.method,
+                 "predictor": result.predictor, "polygons": result.polygons}
+        write_stats(publication.stage(wanted.stats), result.stats, about)
+    if wanted.quicklook:
+        progress.check_cancelled()
+        write_quicklook(input_path, class_raster, publication.stage(wanted.quicklook))
+    progress.check_cancelled()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +10,8 @@ from rasterio.windows import Window
 
 from .bands import S1_BANDS
 from .errors import InputError
+from .run_files import temp_path
+from .write_check import check_all_blocks_written, gdal_failures
 from .units import to_db_inplace
 
 SAR_HINT = ("Give a Sentinel-1 GRD raster with 2 bands, VV and VH backscatter in dB "
@@ -154,7 +155,7 @@ def any_valid_pixel(source: RasterSource, max_side: int = 1024) -> bool:
 
 
 def _umask_permissions(path):
-    """mkstemp creates 0600 files; give outputs the usual umask-based mode."""
+    """Give outputs the usual umask-based mode (whatever created them)."""
     mask = os.umask(0)
     os.umask(mask)
     os.chmod(path, 0o666 & ~mask)
@@ -169,8 +170,9 @@ class AtomicRaster:
     copied to a Cloud Optimized GeoTIFF with overviews before the rename.
     """
 
-    def __init__(self, path: str, cog_resampling: str | None = None, **profile):
+    def __init__(self, path: str, cog_resampling: str | None = None, display_name: str | None = None, **profile):
         self.path = os.path.abspath(path)
+        self.display_name = display_name or path  # for messages (the destination, not a staged name)
         self.profile = profile
         self.cog_resampling = cog_resampling
         self.tmp = None
@@ -179,19 +181,23 @@ class AtomicRaster:
     def __enter__(self):
         folder = os.path.dirname(self.path) or "."
         os.makedirs(folder, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".tif.part", dir=folder)
-        os.close(fd)
-        _umask_permissions(self.tmp)
+        self.tmp = temp_path(folder, ".tif.part")  # names this process: a later run removes it if we are killed
         self.ds = rasterio.open(self.tmp, "w", **self.profile)
         return self.ds
 
     def __exit__(self, exc_type, exc, tb):
         written = [self.tmp]
+        what = self.display_name
         try:
-            self.ds.close()
+            with gdal_failures(what):
+                self.ds.close()
+            if exc_type is None:
+                check_all_blocks_written(self.tmp, what)
             if exc_type is None and self.cog_resampling:
                 written.append(self.tmp + ".cog")
-                _copy_to_cog(self.tmp, written[-1], self.cog_resampling)
+                with gdal_failures(what):
+                    _copy_to_cog(self.tmp, written[-1], self.cog_resampling)
+                check_all_blocks_written(written[-1], what)
             if exc_type is None:
                 os.replace(written[-1], self.path)
                 written.pop()

@@ -20,9 +20,11 @@ from .context import context_masks
 from .errors import InputError
 from .gdal_cache import gdal_cache_limit, strip_cache_bytes
 from .predictors import make_predictor
-from .products import check_product_paths, write_products
+from .destinations import Destinations, run_inputs
+from .products import write_products
+from .publish import publishing
 from .progress import Progress, ScaledProgress
-from .raster_io import AtomicRaster, any_valid_pixel, output_profile
+from .raster_io import any_valid_pixel, output_profile
 from .source_prep import prepare_source
 from .stats import ClassStats
 from .strip_reader import strip_tile_batches
@@ -78,7 +80,8 @@ class SegmentResult:
 
 def segment_scene(input_path: str, output_path: str, options: SegmentOptions | None = None,
                   probability_path: str | None = None, progress: Progress | None = None,
-                  polygons_path: str | None = None, stats_path: str | None = None) -> SegmentResult:
+                  polygons_path: str | None = None, stats_path: str | None = None, quicklook_path: str | None = None,
+                  style=None, publication=None) -> SegmentResult:
     """Map water in a Sentinel-1 VV/VH (dB) scene and write a uint8 class GeoTIFF.
 
     Output codes: 0 dry, 1 water, 255 nodata (declared), on exactly the input
@@ -86,16 +89,27 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
     (nodata -1). Raises InputError/CheckpointError/Cancelled; on any error no
     file is left under either destination name. Context layers in ``options``
     (permanent water, DEM slope) refine the classes (2 = permanent water);
-    ``polygons_path`` (.gpkg) and ``stats_path`` (.csv/.json) add products.
+    ``polygons_path`` (.gpkg), ``stats_path`` (.csv/.json) and ``quicklook_path``
+    (.png) add products. All are published together at the end or not at all
+    (core/publish.py; ``style`` and ``publication`` are explained there).
     """
     options = options or SegmentOptions()
     progress = progress or Progress()
+    destinations = Destinations(output_path, probability_path or None, polygons_path or None, stats_path or None,
+                                quicklook_path or None)
+    with publishing(destinations, run_inputs(options, INPUT=input_path), style, progress, publication) as pub:
+        return _segment_staged(pub, input_path, options, progress)
+
+
+def _segment_staged(pub, input_path, options, progress):
+    """segment_scene's work, writing every product to its staged name in ``pub``."""
+    output_path, probability_path, polygons_path = (pub.destinations.output, pub.destinations.probability,
+                                                    pub.destinations.polygons)
     if not 0.0 <= options.threshold <= 1.0:
         raise InputError(f"THRESHOLD must be a probability in [0, 1], got {options.threshold}")
     if not 0 <= options.overlap < options.tile:
         raise InputError(f"OVERLAP ({options.overlap} px) must be at least 0 and smaller than TILE "
                          f"({options.tile} px); the defaults are 64 and 512.")
-    check_product_paths(polygons_path, stats_path)
     start = time.monotonic()
     source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
     predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads)
@@ -107,13 +121,13 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
         predictor.prepare(source, ScaledProgress(progress, 0.0, 0.1))
         cog = ("nearest", "average") if options.cog else (None, None)
         out = stack.enter_context(
-            AtomicRaster(output_path, cog[0], **output_profile(source, "uint8", NODATA)))
+            pub.raster(output_path, cog[0], **output_profile(source, "uint8", NODATA)))
         # Before any pixel: libtiff cannot change the photometric tag of a file being written.
         out.write_colormap(1, CLASS_COLORS)
         prob = None
         if probability_path:
             prob = stack.enter_context(
-                AtomicRaster(probability_path, cog[1], **output_profile(source, "float32", PROB_NODATA)))
+                pub.raster(probability_path, cog[1], **output_profile(source, "float32", PROB_NODATA)))
         masks = context_masks(stack, source, options)
         end = 0.9 if polygons_path else 1.0
         _run_strips(source, predictor, options, out, prob, result, ScaledProgress(progress, 0.1, end), masks)
@@ -123,8 +137,7 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
             raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
         _describe_outputs(out, prob, predictor, options)
     result.predictor = predictor.describe()
-    if polygons_path or stats_path:
-        write_products(input_path, result, options, polygons_path, stats_path, ScaledProgress(progress, end, 1.0))
+    write_products(input_path, result, options, pub, ScaledProgress(progress, end, 1.0))
     result.seconds = time.monotonic() - start
     progress.report(1.0, "done")
     return result

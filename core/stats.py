@@ -4,13 +4,13 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .classes import CLASS_NAMES, DRY, FLOOD, NODATA, PERMANENT
 from .errors import InputError
+from .run_files import temp_path
 
 STATS_EXTENSIONS = (".csv", ".json")
 
@@ -63,9 +63,9 @@ def write_stats(path: str, stats: ClassStats, about: dict):
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".part", dir=folder)
+    tmp = temp_path(folder, ".part")
     try:
-        with os.fdopen(fd, "w", newline="") as f:
+        with open(tmp, "w", newline="") as f:
             if path.lower().endswith(".json"):
                 json.dump({**about, **stats.summary()}, f, indent=2)
             else:
@@ -76,9 +76,6 @@ def write_stats(path: str, stats: ClassStats, about: dict):
                     writer.writerow([row["code"], row["name"], row["pixels"], km2])
                 for key in ("flooded_km2", "permanent_water_km2", "valid_km2"):
                     writer.writerow(["", key, "", f"{getattr(stats, key):.6f}"])
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

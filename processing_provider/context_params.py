@@ -6,7 +6,7 @@ from qgis.core import (QgsProcessing, QgsProcessingException, QgsProcessingOutpu
                        QgsProcessingParameterFileDestination, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterLayer, QgsProcessingParameterVectorDestination)
 
-from .styling import style_when_loaded, write_polygon_style
+from .styling import style_when_loaded
 
 PERMANENT_WATER, PERMANENT_WATER_THRESHOLD = "PERMANENT_WATER", "PERMANENT_WATER_THRESHOLD"
 DEM, MAX_SLOPE = "DEM", "MAX_SLOPE"
@@ -72,7 +72,6 @@ def context_outputs(result, context, polygons, stats, outputs, feedback):
         outputs[name] = read(result.stats)
     outputs["POLYGON_COUNT"] = result.polygons["polygons"] if result.polygons else 0
     if polygons:
-        write_polygon_style(polygons)
         style_when_loaded(context, polygons, "polygons", "Flood polygons")
         outputs[OUTPUT_POLYGONS] = polygons
         feedback.pushInfo(f"{outputs['POLYGON_COUNT']} polygons >= {result.polygons['min_area_m2']:g} m2 "

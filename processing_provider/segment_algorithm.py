@@ -8,7 +8,7 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProces
 from .context_params import add_context_parameters, context_outputs, read_context_parameters
 from .feedback import FeedbackProgress, run_core
 from .input_params import add_input_parameters, read_input_parameters
-from .styling import style_when_loaded, write_style_sidecar
+from .styling import style_staged, style_when_loaded
 
 METHODS = ["auto", "model", "otsu"]
 DEVICES = ["auto", "cpu", "cuda"]
@@ -101,15 +101,13 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         read_input_parameters(self, parameters, context, options)
         polygons, stats = read_context_parameters(self, parameters, context, options)
         result = run_core(self.engine(parameters, context), layer.source(), output, options, probability,
-                          FeedbackProgress(feedback), polygons, stats)
+                          FeedbackProgress(feedback), polygons, stats, style=style_staged)
         feedback.pushInfo(f"water {result.water_km2:.3f} km2 of {result.valid_km2:.3f} km2 valid "
                           f"({result.method}, {result.seconds:.1f} s)")
-        write_style_sidecar(output, "classes")
         style_when_loaded(context, output, "classes", "Flood water")
         outputs = {self.OUTPUT: output, "WATER_KM2": result.water_km2, "VALID_KM2": result.valid_km2,
                    "USED_METHOD": result.method}
         if probability:
-            write_style_sidecar(probability, "probability")
             style_when_loaded(context, probability, "probability", "Water probability")
             outputs[self.OUTPUT_PROBABILITY] = probability
         return context_outputs(result, context, polygons, stats, outputs, feedback)

@@ -3,6 +3,7 @@ from qgis.core import (QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsFill
                        QgsProcessingLayerPostProcessorInterface, QgsRasterLayer, QgsRasterShader,
                        QgsRendererCategory, QgsSingleBandPseudoColorRenderer, QgsVectorLayer)
 from qgis.PyQt.QtGui import QColor
+from qgis.PyQt.QtXml import QDomDocument
 
 CLASS_STYLE = [  # value, RGBA, legend label
     (0, (230, 230, 230, 0), "dry"),
@@ -69,15 +70,32 @@ def write_polygon_style(path, layer_name="flood_water"):
         del layer
 
 
-def write_style_sidecar(path, kind):
-    """Save ``<path minus .tif>.qml`` so QGIS styles the file whenever it is opened."""
+def raster_style_qml(path, kind):
+    """QML text of the floodkd style of ``kind`` for the raster at ``path`` (None if QGIS cannot open it)."""
     layer = QgsRasterLayer(path, "floodkd", "gdal")
     try:
-        if layer.isValid():
-            style_layer(layer, kind)
-            layer.saveDefaultStyle()
+        if not layer.isValid():
+            return None
+        style_layer(layer, kind)
+        doc = QDomDocument("qgis")
+        error = layer.exportNamedStyle(doc)
+        if error:
+            raise OSError(f"cannot write the QGIS style of {path}: {error}")
+        return doc.toString()
     finally:
         del layer
+
+
+def style_staged(kind, path):
+    """core.publish's style hook: called on each staged product before the run publishes them.
+
+    Rasters get QML text (published as the ``.qml`` sidecar QGIS reads whenever
+    the file is opened); the polygon style is stored in the GeoPackage itself.
+    """
+    if kind == "polygons":
+        write_polygon_style(path)
+        return None
+    return raster_style_qml(path, kind)
 
 
 class StyleOnLoad(QgsProcessingLayerPostProcessorInterface):

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
+from contextlib import contextmanager
 
 
 def add_parser(sub, name):
@@ -52,10 +55,25 @@ def context_options(options, args):
     return options
 
 
+@contextmanager
+def terminate_as_interrupt():
+    """SIGTERM (kill, a batch scheduler's stop) ends the run like Ctrl-C: its temporary files are removed."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(args, engine=None) -> int:
     """Run ``engine`` (default segment_scene; cli_change passes segment_change) and report."""
     from ..core.progress import TerminalProgress
-    from ..core.quicklook import write_quicklook
     from ..core.extent import parse_bbox
     from ..core.segment import SegmentOptions, segment_scene
 
@@ -65,10 +83,9 @@ def run(args, engine=None) -> int:
                              bbox=parse_bbox(args.bbox) if args.bbox else None, bbox_crs=args.bbox_crs,
                              cog=args.cog, threads=args.threads)
     engine = engine or segment_scene
-    result = engine(args.input, args.output, context_options(options, args), args.probability, TerminalProgress(),
-                    args.polygons, args.stats)
-    if args.quicklook:
-        write_quicklook(args.input, args.output, args.quicklook)
+    with terminate_as_interrupt():
+        result = engine(args.input, args.output, context_options(options, args), args.probability,
+                        TerminalProgress(), args.polygons, args.stats, args.quicklook)
     summary = result.as_dict()
     summary["quicklook"] = args.quicklook
     if args.json:
@@ -78,7 +95,7 @@ def run(args, engine=None) -> int:
               f"of {result.valid_km2:.3f} km2 valid, {result.seconds:.1f} s")
         if args.permanent_water or getattr(args, "pre_flood", None):
             print(f"flood {result.stats.flooded_km2:.3f} km2, permanent water {result.stats.permanent_water_km2:.3f} km2")
-        for path in (args.polygons, args.stats):
+        for path in (args.probability, args.polygons, args.stats, args.quicklook):
             if path:
                 print(f"wrote {path}")
     return 0
