@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 
-DATASETS = ("sen1floods11", "ombria", "pairs")
+DATASETS = ("sen1floods11", "etci2021", "terramind", "ombria", "pairs")
 
 
 def add_parser(sub, name):
@@ -16,10 +16,13 @@ def add_parser(sub, name):
     p.add_argument("--root", required=True, help="dataset folder")
     p.add_argument("--split", default="all",
                    help="sen1floods11: train, valid, test, bolivia, all; ombria: train, val, all "
-                        "(patch numbers divisible by 5 are val); pairs: all")
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", help="floodkd checkpoint (.pt); S1+S2 teachers read S2 automatically")
-    which.add_argument("--method", choices=["otsu"], help="a baseline instead of a model")
+                        "(patch numbers divisible by 5 are val); etci2021: all or a scene folder name; "
+                        "terramind (LULC water as a weak label): all; pairs: all")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", help="floodkd checkpoint (.pt); S1+S2 teachers read S2 automatically; "
+                                       "neither --model nor --method: the bundled default model, as in segment")
+    which.add_argument("--method", choices=["otsu", "threshold"],
+                       help="a baseline instead of a model: per-chip Otsu on VH, or the fixed VH dB threshold")
     p.add_argument("--label-source", default="hand",
                    help="sen1floods11 labels: hand, S1OtsuLabelWeak or S2IndexLabelWeak (default hand)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
@@ -46,6 +49,14 @@ def build_dataset(kind: str, root: str, split: str, with_s2: bool, label_source:
         from .data_sen1floods11 import Sen1Floods11
 
         return Sen1Floods11(root, split, with_s2=with_s2, label_source=label_source)
+    if kind == "etci2021":
+        from .data_etci import Etci2021
+
+        return Etci2021(root, None if split == "all" else [split])
+    if kind == "terramind":
+        from .data_terramind import TerraMindTiles
+
+        return TerraMindTiles(root, label_source="lulc")
     if kind == "ombria":
         from .data_ombria import Ombria
 
@@ -65,6 +76,14 @@ def run(args) -> int:
     from ..core.progress import Progress, TerminalProgress
     from .evaluate import evaluate
 
+    if not args.model and not args.method:
+        from ..core.errors import InputError
+        from ..core.predictors import default_model_path
+
+        args.model = default_model_path()
+        if args.model is None:
+            raise InputError("no --model or --method given and no bundled model is installed "
+                             "(resources/models/floodkd_s1_student.pt); give --model PATH or --method otsu|threshold.")
     with_s2 = bool(args.model) and model_needs_s2(args.model)
     dataset = build_dataset(args.dataset, args.root, args.split, with_s2, args.label_source)
     progress = Progress() if args.json else TerminalProgress()
