@@ -37,7 +37,7 @@ def scene(spain_s1, tmp_path):
     ("sub/../scene.tif", [], "is the same file as INPUT"),
     ("o.tif", ["--probability", "o.tif"], "and OUTPUT {d}/o.tif are the same file"),
     ("o.tif", ["--probability", "o.tiff"], "(its .qml style)"),
-    ("o.tif", ["--stats", "scene.tif"], "must end in .csv or .json"),
+    ("o.tif", ["--dem", "dem.tif", "--probability", "dem.tif"], "is the same file as DEM"),
     ("o.png", [], "must be a GeoTIFF path ending in .tif or .tiff"),
     ("", [], "OUTPUT is empty"),
     (".", [], "is an existing folder"),
@@ -46,6 +46,7 @@ def scene(spain_s1, tmp_path):
 ])
 def test_bad_destinations_are_refused_before_any_work(scene, tmp_path, capsys, output, extra, message):
     (tmp_path / "link.tif").symlink_to(scene)
+    (tmp_path / "dem.tif").write_bytes(scene.read_bytes())  # any raster on the grid serves as a DEM here
     before = listing(tmp_path)
     dest = str(tmp_path / output) if output else ""
     extra = [str(tmp_path / e) if e.endswith((".tif", ".tiff", ".png", ".jpg")) else e for e in extra]
