@@ -35,11 +35,14 @@ def make_predictor(method: str = "auto", model: str | None = None, device: str =
         return ThresholdPredictor(vh_threshold_db)
     if method not in METHODS:
         raise InputError(f"unknown method '{method}'; use {', '.join(METHODS)}")
-    path = model or default_model_path()
+    from .model_choice import FallbackThreshold, bundled_model, why_no_bundled_model
+
+    path = model or bundled_model()  # the bundled .onnx when onnxruntime is installed, else the .pt
     if path is None:
         if method == "model":
-            raise InputError("method 'model' needs MODEL (no default model is bundled); use 'otsu' or give a checkpoint")
-        return OtsuPredictor()
+            raise InputError(f"method 'model' with an empty MODEL: {why_no_bundled_model()}; or use method "
+                             "'threshold' or 'otsu', or give a model file")
+        return FallbackThreshold(why_no_bundled_model())
     if path.lower().endswith(".onnx"):
         from .onnx_predictor import OnnxPredictor
 
