@@ -23,7 +23,7 @@ from .predictors import make_predictor
 from .destinations import Destinations, run_inputs
 from .products import write_products
 from .publish import publishing
-from .progress import Progress, ScaledProgress
+from .progress import Progress, ScaledProgress, TimeLeft
 from .raster_io import any_valid_pixel, output_profile
 from .source_prep import prepare_source
 from .stats import ClassStats
@@ -112,6 +112,8 @@ def _segment_staged(pub, input_path, options, progress):
                          f"({options.tile} px); the defaults are 64 and 512.")
     start = time.monotonic()
     source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
+    if options.method != "otsu":
+        progress.report(0.0, "loading the model")
     predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads)
     if not any_valid_pixel(source):
         raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
@@ -130,7 +132,8 @@ def _segment_staged(pub, input_path, options, progress):
                 pub.raster(probability_path, cog[1], **output_profile(source, "float32", PROB_NODATA)))
         masks = context_masks(stack, source, options)
         end = 0.9 if polygons_path else 1.0
-        _run_strips(source, predictor, options, out, prob, result, ScaledProgress(progress, 0.1, end), masks)
+        _run_strips(source, predictor, options, out, prob, result, TimeLeft(ScaledProgress(progress, 0.1, end)),
+                    masks)
         if masks is not None:
             masks.report(progress)
         if result.valid_pixels == 0:
@@ -166,6 +169,7 @@ def _run_strips(source, predictor, options, out, prob, result, progress, masks=N
     valid = np.zeros((th, width), bool)
     areas = row_areas_km2(source.crs, source.transform, height)
     batch_size = options.batch_size or auto_batch_size(predictor)
+    done, total = 0, len(rows) * len(cols)
     with source.open() as ds:
         for i, top in enumerate(rows):
             progress.check_cancelled()
@@ -177,14 +181,15 @@ def _run_strips(source, predictor, options, out, prob, result, progress, masks=N
                     acc[:, c:c + tw] += p[k] * weights
                     wsum[:, c:c + tw] += weights
                 progress.check_cancelled()
-                progress.report((i + (batch[-1] + tw) / width) / len(rows), "segmenting")
+                done += len(batch)
+                progress.report((i + (batch[-1] + tw) / width) / len(rows), f"segmenting: tile {done} of {total}")
             nxt = rows[i + 1] if i + 1 < len(rows) else height
             n = nxt - top
             _write_rows(top, n, acc, wsum, valid, options.threshold, out, prob, result, areas, masks)
             keep = th - n
             acc[:keep], wsum[:keep] = acc[n:].copy(), wsum[n:].copy()
             acc[keep:], wsum[keep:] = 0.0, 0.0
-            progress.report((i + 1) / len(rows), "segmenting")
+            progress.report((i + 1) / len(rows), f"segmenting: tile {done} of {total}")
 
 
 def _write_rows(top, n, acc, wsum, valid, threshold, out, prob, result, areas, masks=None):

@@ -11,6 +11,21 @@ from .styling import style_when_loaded
 PERMANENT_WATER, PERMANENT_WATER_THRESHOLD = "PERMANENT_WATER", "PERMANENT_WATER_THRESHOLD"
 DEM, MAX_SLOPE = "DEM", "MAX_SLOPE"
 OUTPUT_POLYGONS, MIN_AREA, OUTPUT_STATS = "OUTPUT_POLYGONS", "MIN_AREA", "OUTPUT_STATS"
+HELP = {
+    PERMANENT_WATER: "optional raster of normal water (any CRS and grid), e.g. JRC Global Surface Water "
+                     "occurrence in % or a 0/1 mask: water where its value is at least the threshold below "
+                     "becomes class 2, permanent water, instead of flood.",
+    PERMANENT_WATER_THRESHOLD: "80 for JRC occurrence in %, 1 for a 0/1 mask (a warning says when the layer "
+                               "holds only 0 and 1).",
+    DEM: "optional elevation raster (m, any CRS and grid): water on slopes steeper than the maximum slope is "
+         "set dry (steep terrain and radar shadow look like water).",
+    MAX_SLOPE: "degrees (default 5); used only with a DEM.",
+    MIN_AREA: "water polygons smaller than this (m2) are left out of the polygon output (the raster keeps "
+              "them); 0 keeps all.",
+    OUTPUT_POLYGONS: "optional GeoPackage of water polygons (layer flood_water; field class: 1 flood, "
+                     "2 permanent water; field area_m2), styled when loaded.",
+    OUTPUT_STATS: "optional .csv or .json: pixels and km2 per class; flooded, permanent-water and valid km2.",
+}
 STAT_OUTPUTS = [  # output id, label, how to read it from SegmentResult.stats
     ("FLOODED_KM2", "Flooded area (km2)", lambda s: s.flooded_km2),
     ("PERMANENT_WATER_KM2", "Permanent water area (km2)", lambda s: s.permanent_water_km2),

@@ -1,19 +1,40 @@
 """floodkd:evaluate -- pooled water IoU of a checkpoint or Otsu on a labelled dataset."""
 import json
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputNumber, QgsProcessingParameterEnum,
-                       QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
+from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber,
+                       QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterString)
 
 from .feedback import FeedbackProgress, run_core
+from .help import help_text, readme_url
+from .train_algorithms import HELP as TRAIN_HELP
 
 DATASETS = ["sen1floods11", "ombria", "pairs"]
 DEVICES = ["auto", "cpu", "cuda"]
+METHODS = ["model", "otsu"]
+INTRO = ("Scores a model (or the Otsu baseline) on a labelled dataset with the paper's metric: confusion counts "
+         "pooled over all valid pixels of the split, then water IoU, mIoU, F1 and accuracy.")
+HELP = {
+    "DATASET": TRAIN_HELP["DATASET"],
+    "ROOT": "the labelled dataset folder.",
+    "SPLIT": "sen1floods11: train, valid, test, bolivia or all; ombria: train, val or all (patch numbers "
+             "divisible by 5 are val); pairs: all.",
+    "MODEL": "empty: the model bundled with the plugin, as in 'Segment flood water'. Or a floodkd model file: a "
+             "checkpoint .pt (needs torch; an S1+S2 teacher reads the dataset's S2 too) or an exported .onnx "
+             "(needs onnxruntime).",
+    "METHOD": "model: MODEL (or the bundled default); otsu: one Otsu threshold per chip (VH in dB, or OMBRIA's "
+              "single 8-bit band), the paper's baseline.",
+    "DEVICE": "auto: a CUDA GPU when one is usable, else the CPU; cpu; cuda.",
+    "OUTPUT_CSV": "optional CSV with one row per chip: water IoU, F1, accuracy, valid pixels, label and "
+                  "predicted water fractions.",
+    "OUTPUT_PANEL": "optional PNG: input, label and prediction of the first four chips.",
+    "OUTPUT_JSON": "optional JSON with the pooled metrics and the model's details.",
+}
 METRICS = ("water_iou", "miou", "f1", "accuracy", "n_chips")
 
 
 class EvaluateAlgorithm(QgsProcessingAlgorithm):
-    DATASET, ROOT, SPLIT, MODEL, DEVICE = "DATASET", "ROOT", "SPLIT", "MODEL", "DEVICE"
+    DATASET, ROOT, SPLIT, MODEL, METHOD, DEVICE = "DATASET", "ROOT", "SPLIT", "MODEL", "METHOD", "DEVICE"
     OUTPUT_CSV, OUTPUT_PANEL, OUTPUT_JSON = "OUTPUT_CSV", "OUTPUT_PANEL", "OUTPUT_JSON"
 
     def name(self):
@@ -29,10 +50,17 @@ class EvaluateAlgorithm(QgsProcessingAlgorithm):
         return "training"
 
     def shortHelpString(self):  # noqa: N802
-        return ("Scores a floodkd checkpoint (or Otsu on VH when MODEL is empty) on a labelled dataset "
-                "with the paper's metric: confusion counts pooled over all valid pixels of the split, "
-                "then water IoU, mIoU, F1 and accuracy. Sen1Floods11 splits: train, valid, test, bolivia, "
-                "all; OMBRIA: train, val, all.")
+        return help_text(self, INTRO, HELP)
+
+    def helpUrl(self):  # noqa: N802
+        return readme_url("training-distillation-and-evaluation")
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        ok, message = super().checkParameterValues(parameters, context)
+        model = self.parameterAsFile(parameters, self.MODEL, context)
+        if ok and model and not model.lower().endswith((".pt", ".onnx")):
+            return False, f"MODEL {model} is neither a checkpoint (.pt) nor an exported model (.onnx)."
+        return ok, message
 
     def createInstance(self):  # noqa: N802
         return EvaluateAlgorithm()
@@ -43,7 +71,9 @@ class EvaluateAlgorithm(QgsProcessingAlgorithm):
             self.ROOT, "Dataset folder", behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(QgsProcessingParameterString(self.SPLIT, "Split", defaultValue="test"))
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, "Model checkpoint (empty = Otsu baseline)", extension="pt", optional=True))
+            self.MODEL, "Model: checkpoint .pt or exported .onnx (empty = bundled default)", optional=True,
+            fileFilter="floodkd model (*.pt *.onnx)"))
+        self.addParameter(QgsProcessingParameterEnum(self.METHOD, "Method", METHODS, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", DEVICES, defaultValue=0))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_CSV, "Per-chip metrics", "CSV files (*.csv)", optional=True, createByDefault=False))
@@ -55,10 +85,16 @@ class EvaluateAlgorithm(QgsProcessingAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(key.upper(), key.replace("_", " ")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        from ..core.predictors import default_model_path
         from ..training.cli_evaluate import build_dataset, model_needs_s2
         from ..training.evaluate import evaluate
 
-        model = self.parameterAsFile(parameters, self.MODEL, context) or None
+        model = None
+        if METHODS[self.parameterAsEnum(parameters, self.METHOD, context)] == "model":
+            model = self.parameterAsFile(parameters, self.MODEL, context) or default_model_path()
+            if model is None:
+                raise QgsProcessingException("no model is bundled with this copy of the plugin; give MODEL "
+                                             "or choose METHOD otsu")
         kind = DATASETS[self.parameterAsEnum(parameters, self.DATASET, context)]
         root = self.parameterAsFile(parameters, self.ROOT, context)
         split = self.parameterAsString(parameters, self.SPLIT, context)

@@ -1,23 +1,41 @@
 """Adapts QgsProcessingFeedback to core's progress protocol."""
+import re
+import time
+
 from qgis.core import QgsProcessingException
 
 from ..core.errors import FloodKDError
 from ..core.progress import Progress
 
 
-class FeedbackProgress(Progress):
-    """Forwards progress, cancel and messages to a QgsProcessingFeedback."""
+def _stage(message):
+    return re.split(r"\d", message, maxsplit=1)[0]
 
-    def __init__(self, feedback):
+
+class FeedbackProgress(Progress):
+    """Forwards progress, cancel and messages to a QgsProcessingFeedback.
+
+    The dialog copies every progress text into its log, so a text that only
+    updates a number ("segmenting: tile 7 of 90, about 2 min left", "epoch 2/20
+    loss 0.31") is passed on at most every ``every`` seconds; a new stage (a
+    different text before the first digit, "loading the model") at once.
+    """
+
+    def __init__(self, feedback, every: float = 5.0, clock=time.monotonic):
         self.feedback = feedback
         self._message = None
+        self._shown_at = float("-inf")
+        self.every, self.clock = every, clock
 
     def report(self, fraction, message=""):
         if self.feedback is not None:
             self.feedback.setProgress(100.0 * max(0.0, min(1.0, fraction)))
             if message and message != self._message:
-                self._message = message
-                self.feedback.setProgressText(message)
+                now = self.clock()
+                stage = _stage(self._message or "") != _stage(message)
+                if stage or now - self._shown_at >= self.every:
+                    self._message, self._shown_at = message, now
+                    self.feedback.setProgressText(message)
 
     def is_cancelled(self):
         return self.feedback is not None and self.feedback.isCanceled()

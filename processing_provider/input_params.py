@@ -9,6 +9,15 @@ from qgis.core import (QgsProcessingParameterBoolean, QgsProcessingParameterDefi
 
 UNITS = ["auto", "db", "linear", "amplitude"]
 UNITS_LABELS = ["auto-detect from the values", "dB", "linear power", "amplitude (sqrt of power)"]
+HELP = {
+    "UNITS": "what the pixel values are: dB, linear power or amplitude (square root of power). Auto-detect "
+             "reads a decimated sample: a negative median VV is dB, a positive one is power or amplitude; "
+             "the log says which units were used.",
+    "EXTENT": "process only this area (the layer's or the canvas extent, in any CRS); the output covers the "
+              "input pixels that intersect it, on the input grid. Empty: the whole scene.",
+    "COG": "write the rasters as Cloud Optimized GeoTIFFs with overviews (quicker to display and to share).",
+    "THREADS": "CPU threads for the network; 0 = every CPU QGIS may use.",
+}
 
 
 def add_input_parameters(alg):

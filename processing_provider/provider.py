@@ -6,6 +6,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from .change_algorithm import SegmentChangeAlgorithm
 from .evaluate_algorithm import EvaluateAlgorithm
+from .export_algorithm import ExportOnnxAlgorithm
 from .segment_algorithm import SegmentAlgorithm
 from .train_algorithms import DistillStudentAlgorithm, TrainSupervisedAlgorithm, TrainTeacherAlgorithm
 
@@ -15,7 +16,7 @@ ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "ic
 def algorithm_classes():
     """Every algorithm the provider offers (ids are public API: never rename)."""
     return [SegmentAlgorithm, SegmentChangeAlgorithm, TrainTeacherAlgorithm, TrainSupervisedAlgorithm,
-            DistillStudentAlgorithm, EvaluateAlgorithm]
+            DistillStudentAlgorithm, EvaluateAlgorithm, ExportOnnxAlgorithm]
 
 
 class FloodKDProvider(QgsProcessingProvider):

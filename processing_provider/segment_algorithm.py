@@ -1,17 +1,68 @@
 """floodkd:segment -- map flood water in a Sentinel-1 VV/VH (dB) raster layer."""
+import os
+
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
                        QgsProcessingParameterFile, QgsProcessingParameterNumber,
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterDefinition)
 
+from .context_params import HELP as CONTEXT_HELP
 from .context_params import add_context_parameters, context_outputs, read_context_parameters
 from .feedback import FeedbackProgress, run_core
+from .help import help_text, readme_url
+from .input_params import HELP as INPUT_HELP
 from .input_params import add_input_parameters, read_input_parameters
 from .styling import style_staged, style_when_loaded
 
-METHODS = ["auto", "model", "otsu"]
+METHODS = ["auto", "model", "otsu", "threshold"]  # indices are public: append only
 DEVICES = ["auto", "cpu", "cuda"]
+INTRO = ("Maps water in a Sentinel-1 GRD scene (VV and VH backscatter; any CRS, any size), tile by tile with "
+         "overlap, with the model bundled with the plugin, a model you trained or exported, or the Otsu "
+         "threshold baseline. Water found where PERMANENT_WATER says there is normally water becomes "
+         "permanent water; a DEM removes water on steep slopes. Outputs are styled when QGIS opens them.")
+HELP = {
+    "INPUT": "a raster with two bands, VV and VH backscatter (Sen1Floods11 S1Hand chips are in dB). Band order "
+             "comes from the band descriptions when they name VV and VH, else band 1 = VV, band 2 = VH. NaN "
+             "and the declared nodata value are nodata.",
+    "MODEL": "empty: the model bundled with the plugin (a distilled Sentinel-1 student; model card in "
+             "resources/models). Or a floodkd model file: an exported .onnx (runs with onnxruntime) or a "
+             "checkpoint .pt (needs torch and segmentation-models-pytorch), e.g. the output of 'Distil a "
+             "Sentinel-1 student' or of 'Export a model to ONNX'.",
+    "METHOD": "auto: the model (falls back to Otsu, with a warning, when no model can run here); model: the "
+              "model, or an error saying what is missing; otsu: the paper's baseline, one Otsu threshold on "
+              "the scene's VH histogram (needs neither onnxruntime nor torch); threshold: water where VH is "
+              "below a fixed -23.25 dB, chosen on the bundled model's training data (the bar every model "
+              "must clear).",
+    "DEVICE": "auto: a CUDA GPU when one is usable, else the CPU; cpu; cuda (an error when no GPU is usable).",
+    "THRESHOLD": "water where the water probability is at least this (0 to 1, default 0.5; lower finds more "
+                 "water). With Otsu, 0.5 is exactly Otsu's split.",
+    "TTA": "also predict the left-right and up-down flipped tiles and average: a little smoother, 3 times slower.",
+    "TILE": "the network sees square tiles of this many pixels (default 512); bigger tiles need more memory.",
+    "OVERLAP": "tiles overlap by this many pixels and are blended, so no seams show; smaller than the tile size.",
+    "BATCH_SIZE": "tiles per network call; 0 = auto (2 on CPU, 8 on a GPU). Bigger batches help only on a GPU.",
+    "OUTPUT": "uint8 GeoTIFF on exactly the input grid: 0 dry, 1 water (flood), 2 permanent water (only with "
+              "PERMANENT_WATER), 255 nodata (declared as nodata).",
+    "OUTPUT_PROBABILITY": "optional float32 GeoTIFF of the water probability (0 to 1; nodata -1).",
+}
+
+
+def scene_problem(alg, parameters, name, context):
+    """Why raster parameter ``name`` is not a usable VV/VH scene (read from its header only), or None."""
+    from ..core.errors import InputError
+    from ..core.raster_io import inspect_sar
+
+    layer = alg.parameterAsRasterLayer(parameters, name, context)
+    if layer is None:
+        return None  # a missing required layer is QGIS's own message
+    if layer.providerType() != "gdal":
+        return (f"{name} uses the '{layer.providerType()}' provider; floodkd reads files through GDAL. "
+                "Save the layer as a GeoTIFF first.")
+    try:
+        inspect_sar(layer.source())
+    except InputError as exc:
+        return f"{name}: {exc}"
+    return None
 
 
 class SegmentAlgorithm(QgsProcessingAlgorithm):
@@ -32,17 +83,35 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         return "floodmapping"
 
     def shortHelpString(self):  # noqa: N802
-        return ("Maps water in a Sentinel-1 GRD scene with VV and VH backscatter in dB (any CRS, any size), "
-                "tile by tile with overlap.\n\nMODEL: a floodkd checkpoint (.pt); empty uses the bundled "
-                "distilled student, or Otsu on VH while none is bundled. METHOD 'otsu' is the paper's "
-                "threshold baseline and needs no PyTorch. THRESHOLD is the water-probability cut.\n\n"
-                "OUTPUT: uint8 GeoTIFF on the input grid: 0 dry, 1 water, 255 nodata.")
+        return help_text(self, INTRO, {**HELP, **INPUT_HELP, **CONTEXT_HELP})
+
+    def helpUrl(self):  # noqa: N802
+        return readme_url("parameters-of-floodkdsegment")
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        ok, message = super().checkParameterValues(parameters, context)
+        if ok:
+            message = self.input_problem(parameters, context) or ""
+        return ok and not message, message
+
+    def input_problem(self, parameters, context):
+        """Why the inputs cannot work, checked before Run (band count, model file, tiling), or None."""
+        problem = scene_problem(self, parameters, self.INPUT, context)
+        model = self.parameterAsFile(parameters, self.MODEL, context)
+        if not problem and model and not model.lower().endswith((".pt", ".onnx")):
+            problem = f"MODEL {model} is neither a checkpoint (.pt) nor an exported model (.onnx)."
+        if not problem and model and not os.path.isfile(model):
+            problem = f"MODEL {model} does not exist; leave MODEL empty for the bundled default."
+        tile, overlap = (self.parameterAsInt(parameters, k, context) for k in (self.TILE, self.OVERLAP))
+        if not problem and overlap >= tile:
+            problem = f"Tile overlap ({overlap} px) must be smaller than the tile size ({tile} px)."
+        return problem
 
     def createInstance(self):  # noqa: N802
         return SegmentAlgorithm()
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Sentinel-1 scene (VV, VH in dB)"))
+        self.add_scene_parameters()
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, "Model: checkpoint .pt or exported .onnx (empty = bundled default)", optional=True,
             fileFilter="floodkd model (*.pt *.onnx)"))
@@ -69,6 +138,10 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         self.addOutput(QgsProcessingOutputString("USED_METHOD", "Method used"))
         add_input_parameters(self)  # UNITS, EXTENT; advanced COG, THREADS
         add_context_parameters(self)  # PERMANENT_WATER, DEM, OUTPUT_POLYGONS, OUTPUT_STATS, ...
+
+    def add_scene_parameters(self):
+        """INPUT (segmentchange adds PRE_FLOOD right after it)."""
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Sentinel-1 scene (VV, VH in dB)"))
 
     def engine(self, parameters, context):
         """The core call (segmentchange binds its pre-flood scene here)."""

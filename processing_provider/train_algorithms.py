@@ -5,17 +5,58 @@ trainer call -> the best checkpoint. Loss and validation IoU per epoch go to
 the Processing log; cancel stops at the next batch and keeps the last good
 checkpoint.
 """
+import math
+import os
+
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputFile, QgsProcessingOutputNumber,
                        QgsProcessingParameterBoolean, QgsProcessingParameterDefinition, QgsProcessingParameterEnum,
                        QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterNumber, QgsProcessingParameterString)
 
+from ..core.progress import TimeLeft
 from .feedback import FeedbackProgress, run_core
+from .help import help_text, readme_url
 
 DATASETS = ["sen1floods11", "ombria", "pairs"]
 DEVICES = ["auto", "cpu", "cuda"]
 ARCHS = ["deeplabv3plus", "unet", "fpn"]
 DEFAULT_VAL = {"sen1floods11": "valid", "ombria": "val", "pairs": "none"}
+MODELS_DIR = os.path.join(os.path.expanduser("~"), "floodkd", "models")
+HELP = {
+    "DATASET": "layout of the labelled folder: sen1floods11 (its native folders: S1Hand, S2Hand, LabelHand and the "
+               "split lists), ombria (OmbriaS1 and OmbriaS2 with train/AFTER, BEFORE, MASK), pairs (a folder of "
+               "co-registered S1, S2 and label GeoTIFFs, cut into 512 px chips).",
+    "ROOT": "the labelled dataset folder.",
+    "SPLIT": "training split: sen1floods11 train, valid, test, bolivia or all; ombria train, val or all "
+             "(patch numbers divisible by 5 are val); pairs all.",
+    "VAL_SPLIT": "split scored after every epoch to keep the best checkpoint; empty = valid (sen1floods11), val "
+                 "(ombria), none (pairs); 'none' skips validation and keeps the last epoch.",
+    "EPOCHS": "passes over the training split.",
+    "DEVICE": "auto: a CUDA GPU when one is usable, else the CPU; cpu; cuda.",
+    "BATCH_SIZE": "chips per training step (lower it when memory runs out).",
+    "LR": "initial SGD learning rate (momentum 0.9), decayed polynomially (power 0.9) to 0.",
+    "CROP": "random square crop of each chip (px, a multiple of 32); 0 trains on full chips.",
+    "ARCH": "network architecture (segmentation-models-pytorch).",
+    "ENCODER": "encoder name in segmentation-models-pytorch, e.g. resnet18, resnet34; the paper used tu-xception65.",
+    "SEED": "random seed: the same seed and data give the same run.",
+    "MAX_STEPS": "cap on batches per epoch for quick trials; 0 = the whole split.",
+    "RESUME": "continue from OUTPUT's .last.pt (written after every epoch) instead of starting again.",
+    "OUTPUT": "the best checkpoint (.pt), by default in ~/floodkd/models (a second run with the same name "
+              "replaces it). Beside it: .last.pt, the logs and a PNG of the curves. Give it as MODEL to "
+              "'Segment flood water' or export it with 'Export a model to ONNX'.",
+    "TEACHER": "the teacher checkpoint from 'Train the S1+S2 teacher'.",
+    "UNLABELLED_DATASET": "layout of the unlabelled S1+S2 folder (needed when that folder is given).",
+    "UNLABELLED_ROOT": "S1+S2 images without labels that the teacher labels for the student; empty: OMBRIA's "
+                       "pre-flood images (ombria) or the labelled set itself.",
+    "TEMPERATURE": "softens the teacher's probabilities (T > 1 passes more of its uncertainty on).",
+    "HARD_WEIGHT": "weight of the hand-label loss added to the distillation loss; 0 = distillation only.",
+    "FEATURE_DISTILL": "also match the teacher's encoder features (HFD-Net style, T=5, weight T^2).",
+}
+
+
+def no_validation_text(iou):
+    """The best validation water IoU as text, or 'no validation' (VAL_SPLIT none, or nothing to score)."""
+    return f"val water IoU {iou:.4f}" if iou is not None and math.isfinite(iou) else "no validation"
 
 
 class TrainAlgorithmBase(QgsProcessingAlgorithm):
@@ -31,6 +72,15 @@ class TrainAlgorithmBase(QgsProcessingAlgorithm):
 
     def createInstance(self):  # noqa: N802
         return type(self)()
+
+    def intro(self):
+        return ""
+
+    def shortHelpString(self):  # noqa: N802
+        return help_text(self, self.intro(), HELP)
+
+    def helpUrl(self):  # noqa: N802
+        return readme_url("training-distillation-and-evaluation")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         num = QgsProcessingParameterNumber
@@ -57,7 +107,8 @@ class TrainAlgorithmBase(QgsProcessingAlgorithm):
             param.setFlags(param.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
             self.addParameter(param)
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", "Trained checkpoint", "PyTorch checkpoint (*.pt)"))
+            "OUTPUT", "Trained checkpoint", "PyTorch checkpoint (*.pt)",
+            defaultValue=os.path.join(MODELS_DIR, f"{self.ROLE}.pt")))
         self.addOutput(QgsProcessingOutputNumber("BEST_WATER_IOU", "Best validation water IoU"))
         self.addOutput(QgsProcessingOutputFile("CURVES", "Training curves (PNG)"))
 
@@ -99,11 +150,17 @@ class TrainAlgorithmBase(QgsProcessingAlgorithm):
         raise NotImplementedError
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        result = run_core(self.train, parameters, context, FeedbackProgress(feedback))
+        os.makedirs(os.path.dirname(os.path.abspath(self.parameterAsFileOutput(parameters, "OUTPUT", context))),
+                    exist_ok=True)
+        result = run_core(self.train, parameters, context, TimeLeft(FeedbackProgress(feedback)))
         iou = result["best_water_iou"]
         feedback.pushInfo(f"best checkpoint {result['paths']['best']} (epoch {result['best_epoch']}, "
-                          f"val water IoU {iou:.4f})")
-        return {"OUTPUT": result["paths"]["best"], "BEST_WATER_IOU": iou, "CURVES": result["paths"]["plot"]}
+                          f"{no_validation_text(iou)}); use it as MODEL in 'Segment flood water' or export "
+                          "it with 'Export a model to ONNX'")
+        outputs = {"OUTPUT": result["paths"]["best"], "CURVES": result["paths"]["plot"]}
+        if iou is not None and math.isfinite(iou):
+            outputs["BEST_WATER_IOU"] = iou  # absent without validation (not NaN)
+        return outputs
 
 
 class TrainTeacherAlgorithm(TrainAlgorithmBase):
@@ -115,7 +172,7 @@ class TrainTeacherAlgorithm(TrainAlgorithmBase):
     def displayName(self):  # noqa: N802
         return "Train the S1+S2 teacher"
 
-    def shortHelpString(self):  # noqa: N802
+    def intro(self):
         return ("Trains the teacher on stacked Sentinel-1 (VV, VH) + Sentinel-2 with hand labels: "
                 "cross-entropy with extra weight on label edges, random crop, flips, SGD momentum 0.9 with "
                 "polynomial decay (Garg et al.). Writes OUTPUT (best validation IoU), OUTPUT.last.pt "
@@ -139,7 +196,7 @@ class TrainSupervisedAlgorithm(TrainAlgorithmBase):
     def displayName(self):  # noqa: N802
         return "Train a Sentinel-1 baseline on labels"
 
-    def shortHelpString(self):  # noqa: N802
+    def intro(self):
         return "Trains an S1-only network directly on hand labels (the paper's supervised baseline)."
 
     def train(self, parameters, context, progress):
@@ -159,7 +216,7 @@ class DistillStudentAlgorithm(TrainAlgorithmBase):
     def displayName(self):  # noqa: N802
         return "Distil a Sentinel-1 student from the teacher"
 
-    def shortHelpString(self):  # noqa: N802
+    def intro(self):
         return ("Cross-modal distillation: the frozen TEACHER sees S1+S2 and gives soft labels; the student "
                 "sees augmented S1 only and minimises the KL divergence to them. Each batch draws half from "
                 "the labelled dataset and half from the unlabelled one (OMBRIA: the pre-flood images; or a "

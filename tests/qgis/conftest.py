@@ -11,9 +11,15 @@ def provider(qgis_app, qgis_processing):
     from floodkd.processing_provider.provider import FloodKDProvider
 
     registry = QgsApplication.processingRegistry()
+    added = None
     if registry.providerById("floodkd") is None:
-        registry.addProvider(FloodKDProvider())
-    return registry.providerById("floodkd")
+        # Hold the Python object for the module: once it is collected, the registry's
+        # provider loses its Python methods (id() '').
+        added = FloodKDProvider()
+        registry.addProvider(added)
+    yield registry.providerById("floodkd")
+    if added is not None:  # leave the registry as found (test_plugin registers its own)
+        registry.removeProvider(added)
 
 
 @pytest.fixture

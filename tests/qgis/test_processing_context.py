@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -78,7 +79,8 @@ def test_polygons_style_on_load(provider, india_s1, tmp_path, loading_context):
 
 def test_segmentchange_same_scene_gives_no_flood(provider, india_s1, tmp_path):
     out, stats = str(tmp_path / "c.tif"), str(tmp_path / "c.csv")
-    result = run("segmentchange", {"INPUT": str(india_s1), "PRE_FLOOD": str(india_s1), "METHOD": 2,
+    pre = shutil.copy(india_s1, tmp_path / "pre.tif")  # the same file twice is refused before Run
+    result = run("segmentchange", {"INPUT": str(india_s1), "PRE_FLOOD": str(pre), "METHOD": 2,
                                    "OUTPUT": out, "OUTPUT_STATS": stats})
     with rasterio.open(out) as ds:
         classes = ds.read(1)
@@ -99,11 +101,12 @@ def test_context_layer_not_overlapping_is_refused(provider, spain_s1, make_raste
     assert sorted(os.listdir(tmp_path)) == before
 
 
-def test_cancel_leaves_nothing(provider, spain_s1, tmp_path):
+def test_cancel_leaves_nothing(provider, spain_s1, tmp_path_factory, tmp_path):
     feedback = QgsProcessingFeedback()
     feedback.cancel()
+    pre = shutil.copy(spain_s1, tmp_path_factory.mktemp("pre") / "pre.tif")
     with pytest.raises(QgsProcessingException, match="cancelled"):
-        run("segmentchange", {"INPUT": str(spain_s1), "PRE_FLOOD": str(spain_s1), "METHOD": 2,
+        run("segmentchange", {"INPUT": str(spain_s1), "PRE_FLOOD": str(pre), "METHOD": 2,
                               "OUTPUT": str(tmp_path / "o.tif"), "OUTPUT_POLYGONS": str(tmp_path / "p.gpkg"),
                               "OUTPUT_STATS": str(tmp_path / "s.json")}, feedback=feedback)
     assert os.listdir(tmp_path) == []

@@ -88,7 +88,7 @@ def test_evaluate_otsu_matches_the_cli(provider, tmp_path):
     root = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sen1floods11").resolve()
     if not root.exists():
         pytest.skip(f"real data not available: {root}")
-    metrics = run("evaluate", {"DATASET": 0, "ROOT": str(root), "SPLIT": "test"})
+    metrics = run("evaluate", {"DATASET": 0, "ROOT": str(root), "SPLIT": "test", "METHOD": 1})
     assert metrics["N_CHIPS"] == 2
     assert math.isclose(metrics["WATER_IOU"], 0.6720, abs_tol=5e-4)  # see training/cli_evaluate, Otsu
 

@@ -1,0 +1,115 @@
+"""What a user sees in the floodkd dialogs: help for every parameter, a help button
+that opens the shipped README at the right section, inputs refused before Run, and
+a checkpoint exported to ONNX from the toolbox that segment then runs."""
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+import rasterio
+
+pytest.importorskip("qgis.core")
+from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingException  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+HELP_LINE = re.compile(r"<b>(?P<label>.*?)</b> \((?P<name>[A-Z0-9_]+)\): (?P<text>.*)")
+
+
+def algorithms():
+    return [a for a in QgsApplication.processingRegistry().algorithms() if a.provider().id() == "floodkd"]
+
+
+def run(alg, params):
+    import processing
+
+    return processing.run(f"floodkd:{alg}", params)
+
+
+def github_anchor(heading):
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_parameter_of_every_algorithm_is_explained(provider):
+    algs = algorithms()
+    assert {a.name() for a in algs} >= {"segment", "segmentchange", "evaluate", "trainteacher",
+                                        "trainsupervised", "distillstudent", "exportonnx"}
+    for alg in algs:
+        lines = {m["name"]: m for m in map(HELP_LINE.match, alg.shortHelpString().split("\n")) if m}
+        for param in alg.parameterDefinitions():
+            assert param.name() in lines, f"{alg.id()}: {param.name()} is not in the help"
+            line = lines[param.name()]
+            assert line["label"] == param.description()
+            assert len(line["text"].strip()) > 10, f"{alg.id()}: {param.name()} has no help text"
+        assert "while none is bundled" not in alg.shortHelpString()
+
+
+def test_help_button_opens_the_shipped_readme_at_an_existing_section(provider):
+    headings = [line.lstrip("#") for line in (REPO / "README.md").read_text().splitlines() if line.startswith("#")]
+    anchors = {github_anchor(h) for h in headings}
+    for alg in algorithms():
+        url = urlparse(alg.helpUrl())
+        assert url.scheme == "file" and Path(url.path) == REPO / "README.md", alg.helpUrl()
+        assert url.fragment in anchors, f"{alg.id()}: no README section #{url.fragment}"
+
+
+def test_segmentchange_help_and_order(provider):
+    alg = QgsApplication.processingRegistry().algorithmById("floodkd:segmentchange")
+    names = [p.name() for p in alg.parameterDefinitions()]
+    assert names.index("PRE_FLOOD") == names.index("INPUT") + 1
+    lines = {m["name"]: m["text"] for m in map(HELP_LINE.match, alg.shortHelpString().split("\n")) if m}
+    assert "1 flood (water now, not before), 2 permanent water" in lines["OUTPUT"]
+    assert "1 water" not in alg.shortHelpString()  # segment's own classes would contradict these
+
+
+def check(alg_id, params):
+    alg = QgsApplication.processingRegistry().algorithmById(alg_id)
+    return alg.checkParameterValues(params, QgsProcessingContext())
+
+
+def test_inputs_are_checked_before_run(provider, spain_s1, india_s1, make_raster, tmp_path):
+    one_band = make_raster(tmp_path / "vv.tif", np.full((1, 16, 16), -12, np.float32))
+    out = str(tmp_path / "o.tif")
+    assert check("floodkd:segment", {"INPUT": str(spain_s1), "OUTPUT": out}) == (True, "")
+    ok, message = check("floodkd:segment", {"INPUT": str(one_band), "OUTPUT": out})
+    assert not ok and "has 1 band(s)" in message and "VV, VH" in message
+    ok, message = check("floodkd:segment", {"INPUT": str(spain_s1), "TILE": 128, "OVERLAP": 128, "OUTPUT": out})
+    assert not ok and "smaller than the tile size" in message
+    ok, message = check("floodkd:segment", {"INPUT": str(spain_s1), "MODEL": str(tmp_path / "m.pt"), "OUTPUT": out})
+    assert not ok and "does not exist" in message
+    change = {"INPUT": str(spain_s1), "PRE_FLOOD": str(india_s1), "OUTPUT": out}
+    assert check("floodkd:segmentchange", change) == (True, "")
+    ok, message = check("floodkd:segmentchange", {**change, "PRE_FLOOD": str(spain_s1)})
+    assert not ok and "same file" in message
+    ok, message = check("floodkd:segmentchange", {**change, "PRE_FLOOD": str(one_band)})
+    assert not ok and message.startswith("PRE_FLOOD")
+    with pytest.raises(QgsProcessingException, match="same file"):  # processing.run checks too
+        run("segmentchange", {**change, "PRE_FLOOD": str(spain_s1)})
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_training_checkpoints_default_to_a_real_folder(provider):
+    home = Path.home()
+    for name in ("trainteacher", "trainsupervised", "distillstudent", "exportonnx"):
+        alg = QgsApplication.processingRegistry().algorithmById(f"floodkd:{name}")
+        default = Path(alg.parameterDefinition("OUTPUT").defaultValue())
+        assert default.parent == home / "floodkd" / "models", default
+
+
+def test_checkpoint_exported_from_the_toolbox_runs_in_segment(provider, tiny_s1_checkpoint, spain_s1, tmp_path):
+    pytest.importorskip("onnx")
+    onnx_path = tmp_path / "models" / "tiny.onnx"
+    result = run("exportonnx", {"INPUT": str(tiny_s1_checkpoint), "OUTPUT": str(onnx_path)})
+    assert result["OUTPUT"] == str(onnx_path) and onnx_path.exists()
+    assert "VV" in result["SUMMARY"] and "water" in result["SUMMARY"]
+    out = tmp_path / "water.tif"
+    result = run("segment", {"INPUT": str(spain_s1), "MODEL": str(onnx_path), "DEVICE": 1, "OUTPUT": str(out)})
+    assert result["USED_METHOD"] == "model"
+    with rasterio.open(out) as ds:
+        assert ds.tags()["FLOODKD_MODEL"] == str(onnx_path) and ds.nodata == 255
+
+
+def test_export_refuses_a_destination_that_is_not_onnx(provider, tiny_s1_checkpoint, tmp_path):
+    ok, message = check("floodkd:exportonnx", {"INPUT": str(tiny_s1_checkpoint), "OUTPUT": str(tmp_path / "m.pt")})
+    assert not ok and ".onnx" in message
