@@ -6,6 +6,11 @@ import numpy as np
 EARTH_RADIUS_M = 6371008.8  # mean radius; within 0.5 % of the ellipsoid for areas
 
 
+def km2_text(value) -> str:
+    """An area for messages: ``12.345 km2``, or ``unknown km2`` (input without a CRS)."""
+    return "unknown km2" if value is None else f"{value:.3f} km2"
+
+
 def row_areas_km2(crs, transform, height: int) -> np.ndarray:
     """Area of one pixel in each row (km2), shape (height,).
 

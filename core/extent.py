@@ -19,26 +19,62 @@ def parse_bbox(text: str) -> tuple:
         values = tuple(float(v) for v in text.replace(" ", "").split(","))
     except ValueError:
         values = ()
-    if len(values) != 4 or values[0] >= values[2] or values[1] >= values[3]:
-        raise InputError(f"bbox '{text}' is not 'xmin,ymin,xmax,ymax' with xmin < xmax and ymin < ymax")
-    return values
+    if len(values) != 4:
+        raise InputError(f"bbox '{text}' is not 'xmin,ymin,xmax,ymax' (four numbers separated by commas)")
+    return check_bbox(values, text)
+
+
+def check_bbox(values, text=None) -> tuple:
+    """Four finite numbers with xmin < xmax and ymin < ymax, else an InputError showing the format."""
+    shown = text if text is not None else ",".join(str(v) for v in values)
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise InputError(f"bbox '{shown}' must be four finite numbers 'xmin,ymin,xmax,ymax' (no NaN or inf)")
+    if values[0] >= values[2] or values[1] >= values[3]:
+        raise InputError(f"bbox '{shown}' is not 'xmin,ymin,xmax,ymax' with xmin < xmax and ymin < ymax")
+    return tuple(float(v) for v in values)
+
+
+def bbox_in_source_crs(source, bbox, bbox_crs):
+    """``bbox`` reprojected from ``bbox_crs`` into the input's CRS (None: already in it)."""
+    if bbox_crs is None or str(bbox_crs).strip() == "":
+        return bbox
+    from rasterio.crs import CRS
+    from rasterio.errors import CRSError
+
+    try:
+        crs = CRS.from_user_input(bbox_crs)
+    except (CRSError, ValueError, TypeError) as exc:
+        raise InputError(f"the extent's CRS '{bbox_crs}' is not a valid CRS ({exc}); give one such as "
+                         "EPSG:4326, or none for the input's CRS.") from None
+    if source.crs is None:
+        raise InputError(f"{source.path} has no CRS, so an extent in {bbox_crs} cannot be placed on it; give the "
+                         "extent in the input's own coordinates without a CRS, or georeference the input "
+                         "(e.g. gdal_edit.py -a_srs EPSG:32630).")
+    if crs == source.crs:
+        return bbox
+    from rasterio.warp import transform_bounds
+
+    try:
+        return transform_bounds(crs, source.crs, *bbox, densify_pts=21)
+    except Exception as exc:  # PROJ cannot transform (outside the CRS's area of use)
+        raise InputError(f"the extent {tuple(bbox)} in {bbox_crs} cannot be transformed into {source.crs} "
+                         f"({exc}); give the extent in the input's CRS.") from None
 
 
 def crop_to_extent(source, bbox, bbox_crs=None):
     """The part of ``source``'s grid that intersects ``bbox``, still on its pixels.
 
-    ``bbox`` is (xmin, ymin, xmax, ymax) in ``bbox_crs`` (None: the input's CRS);
+    ``bbox`` is (xmin, ymin, xmax, ymax) in ``bbox_crs`` (None: the input's CRS;
+    an invalid CRS, or a CRS for an input without one, is an InputError);
     another CRS is reprojected into the input's (edges densified, so the box
     grows to cover the curved outline). Pixels partly inside count as inside.
     Returns a new RasterSource whose reads and output grid cover just that window.
     """
-    xmin, ymin, xmax, ymax = bbox
-    if bbox_crs is not None and source.crs is not None and str(bbox_crs) != str(source.crs):
-        from rasterio.crs import CRS
-        from rasterio.warp import transform_bounds
-
-        xmin, ymin, xmax, ymax = transform_bounds(CRS.from_user_input(bbox_crs), source.crs,
-                                                  xmin, ymin, xmax, ymax, densify_pts=21)
+    bbox = check_bbox(tuple(bbox))
+    xmin, ymin, xmax, ymax = bbox_in_source_crs(source, bbox, bbox_crs)
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        raise InputError(f"the extent {bbox} in {bbox_crs} has no finite coordinates in {source.crs}; give the "
+                         "extent in the input's CRS.")
     win = from_bounds(xmin, ymin, xmax, ymax, transform=source.transform)
     col0 = max(0, math.floor(win.col_off + EDGE_TOLERANCE_PX))
     row0 = max(0, math.floor(win.row_off + EDGE_TOLERANCE_PX))

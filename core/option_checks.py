@@ -14,6 +14,13 @@ SLOW_TILE = 64
 THREADS_PER_CPU = 4
 
 
+def check_probability(value, name: str = "THRESHOLD") -> float:
+    """``value`` when it is a probability in [0, 1], else an InputError (NaN included)."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise InputError(f"{name} must be a probability in [0, 1], got {value}")
+    return float(value)
+
+
 def check_segment_options(options, progress: Progress | None = None) -> None:
     """Refuse THRESHOLD, TILE, OVERLAP, BATCH_SIZE and THREADS values that cannot work.
 
@@ -23,9 +30,7 @@ def check_segment_options(options, progress: Progress | None = None) -> None:
     from .predictor_common import cpu_threads
 
     progress = progress or Progress()
-    threshold = options.threshold
-    if not (isinstance(threshold, (int, float)) and math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
-        raise InputError(f"THRESHOLD must be a probability in [0, 1], got {threshold}")
+    check_probability(options.threshold)
     if options.tile < 1:
         raise InputError(f"TILE must be a positive number of pixels, got {options.tile}; the default is 512.")
     if not 0 <= options.overlap < options.tile:

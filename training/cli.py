@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 # (sub-command, module under floodkd.training) -- add new commands here.
@@ -36,9 +37,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value may start with "-" (a western longitude): argparse takes
+# "--bbox -0.77,..." for two options, so the value is attached as "--bbox=-0.77,...".
+NEGATIVE_VALUE_OPTIONS = ("--bbox",)
+
+
+def attach_negative_values(argv: list) -> list:
+    """``[..., "--bbox", "-0.77,38.3,-0.7,38.4"]`` -> ``[..., "--bbox=-0.77,38.3,-0.7,38.4"]``."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return out + argv[i:]
+        if arg in NEGATIVE_VALUE_OPTIONS and i + 1 < len(argv) and re.match(r"-[\d.]", argv[i + 1]):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv=None) -> int:
     from ..core.errors import Cancelled, FloodKDError
 
+    argv = attach_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
@@ -50,6 +73,10 @@ def main(argv=None) -> int:
         return 130
     except FloodKDError as exc:
         print(f"floodkd: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("floodkd: error: out of memory. Use a smaller --tile or --batch-size, fewer --threads, or "
+              "process a smaller area (--bbox); no output was written.", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk, a read-only destination (nothing was left half-written)
         print(f"floodkd: error: {exc}. Check the destination folder, its permissions and free disk space.",

@@ -23,7 +23,7 @@ import numpy as np
 from ..core.bands import S1_BANDS, S2_13_BAND_ORDER, S2_BANDS
 from ..core.errors import InputError
 from ..core.raster_io import inspect_sar, open_raster
-from .datasets import ChipDataset, RawChip, check_label_values, require_folder
+from .datasets import ChipDataset, RawChip, check_label_values, check_same_grid, require_folder
 
 S2_NAMES = tuple(b.name for b in S2_BANDS)
 FOLDER_NAMES = {"s1": ("S1", "S1RTC", "S1GRD"), "s2": ("S2", "S2L1C", "S2L2A"), "label": ("label", "labels")}
@@ -180,5 +180,6 @@ class PairFolder(ChipDataset):
                     f"{path} is {ds.height}x{ds.width} pixels but {s1_path} is {s1_size[1]}x{s1_size[0]}; "
                     "labels must be on the Sentinel-1 grid.")
             label = ds.read(1, window=window)
+        check_same_grid(s1_path, path)
         check_label_values(path, label)
         return label.astype(np.int64)

@@ -21,7 +21,8 @@ import numpy as np
 
 from ..core.bands import S1_BANDS, S2_13_BAND_ORDER, S2_BANDS
 from ..core.errors import InputError
-from .datasets import ChipDataset, RawChip, check_label_values, check_same_size, check_split, read_raster
+from .datasets import (ChipDataset, RawChip, check_label_values, check_same_grid, check_same_size, check_split,
+                       read_raster)
 
 SPLITS = ("train", "valid", "test", "bolivia", "all")
 LABEL_SOURCES = ("hand", "S1OtsuLabelWeak", "S2IndexLabelWeak", "none")
@@ -133,6 +134,7 @@ class Sen1Floods11(ChipDataset):
             label_path = self.path("label", chip)
             label = read_raster(label_path, 1)
             check_same_size(s1_path, s1, label_path, label)
+            check_same_grid(s1_path, label_path)
             check_label_values(label_path, label)
             label = label.astype(np.int64)
         else:

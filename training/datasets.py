@@ -132,6 +132,34 @@ def check_same_size(reference_path: str, reference: np.ndarray, path: str, data:
             "the same grid (re-export them on the Sentinel-1 grid).")
 
 
+def check_same_grid(reference_path: str, path: str) -> None:
+    """Raise InputError when georeferenced ``path`` lies elsewhere than ``reference_path``.
+
+    Both must have the same CRS and bounds within half a pixel (of the
+    reference); a label of the same size from another place would otherwise
+    be scored against the wrong ground. Files without a CRS are not compared.
+    """
+    import rasterio
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(reference_path) as ref, rasterio.open(path) as other:
+            if ref.crs is None or other.crs is None:
+                return
+            if ref.crs != other.crs:
+                raise InputError(f"{path} is in {other.crs} but {reference_path} is in {ref.crs}; the files of "
+                                 "one chip must share the same grid (re-export the label on the image's grid).")
+            half_x, half_y = abs(ref.transform.a) / 2, abs(ref.transform.e) / 2
+            a, b = ref.bounds, other.bounds
+            if (abs(a.left - b.left) > half_x or abs(a.right - b.right) > half_x
+                    or abs(a.bottom - b.bottom) > half_y or abs(a.top - b.top) > half_y):
+                raise InputError(
+                    f"{path} covers x {b.left:.6g}..{b.right:.6g}, y {b.bottom:.6g}..{b.top:.6g} but "
+                    f"{reference_path} covers x {a.left:.6g}..{a.right:.6g}, y {a.bottom:.6g}..{a.top:.6g} "
+                    f"({ref.crs}): they are not the same place. Pair each image with its own label, "
+                    "on the same grid.")
+
+
 def check_label_values(path: str, label: np.ndarray, allowed=(-1, 0, 1)) -> None:
     """Raise InputError when a label raster holds codes outside ``allowed``."""
     values = np.unique(label)

@@ -24,6 +24,7 @@ import os
 import numpy as np
 
 from ..core.errors import CheckpointError, InputError
+from ..core.option_checks import check_probability
 from ..core.predictors import otsu_threshold
 from ..core.progress import Progress
 from .datasets import to_sample
@@ -149,6 +150,7 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
         InputError: unlabelled dataset, unknown panel ids, bad predictor output.
         CheckpointError: the checkpoint does not fit the dataset's bands.
     """
+    check_probability(threshold)
     if not dataset.labelled:
         raise InputError(f"the {dataset.name} dataset is unlabelled (labels all -1); evaluation needs "
                          "labels: use a labelled split (OMBRIA 'after', Sen1Floods11 LabelHand).")
