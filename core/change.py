@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .destinations import Destinations, run_inputs
+from .area import km2_text
 from .progress import Progress, ScaledProgress
 from .publish import Publication
 from .segment import SegmentOptions, SegmentResult, segment_scene
@@ -38,7 +39,7 @@ def segment_change(pre_flood_path: str, input_path: str, output_path: str, optio
         progress.info(f"pre-flood scene {pre_flood_path}")
         pre_options = replace(options, permanent_water=None, water_before=None)
         pre = segment_scene(pre_flood_path, before, pre_options, progress=ScaledProgress(progress, 0.0, 0.45))
-        progress.info(f"pre-flood water {pre.water_km2:.3f} km2 of {pre.valid_km2:.3f} km2 valid")
+        progress.info(f"pre-flood water {km2_text(pre.water_km2)} of {km2_text(pre.valid_km2)} valid")
         progress.info(f"post-flood scene {input_path}")
         result = segment_scene(input_path, output_path, replace(options, water_before=before), probability_path,
                                ScaledProgress(progress, 0.45, 1.0), polygons_path, stats_path, quicklook_path,

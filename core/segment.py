@@ -19,12 +19,13 @@ from .classes import DRY, FLOOD, NODATA, PERMANENT
 from .context import context_masks
 from .errors import InputError
 from .gdal_cache import gdal_cache_limit, strip_cache_bytes
+from .option_checks import check_segment_options
 from .predictors import make_predictor
 from .destinations import Destinations, run_inputs
 from .products import write_products
 from .publish import publishing
 from .progress import Progress, ScaledProgress, TimeLeft
-from .raster_io import any_valid_pixel, output_profile
+from .raster_io import output_profile
 from .source_prep import prepare_source
 from .stats import ClassStats
 from .strip_reader import strip_tile_batches
@@ -105,18 +106,12 @@ def _segment_staged(pub, input_path, options, progress):
     """segment_scene's work, writing every product to its staged name in ``pub``."""
     output_path, probability_path, polygons_path = (pub.destinations.output, pub.destinations.probability,
                                                     pub.destinations.polygons)
-    if not 0.0 <= options.threshold <= 1.0:
-        raise InputError(f"THRESHOLD must be a probability in [0, 1], got {options.threshold}")
-    if not 0 <= options.overlap < options.tile:
-        raise InputError(f"OVERLAP ({options.overlap} px) must be at least 0 and smaller than TILE "
-                         f"({options.tile} px); the defaults are 64 and 512.")
+    check_segment_options(options, progress)
     start = time.monotonic()
     source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
     if options.method != "otsu":
         progress.report(0.0, "loading the model")
     predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads)
-    if not any_valid_pixel(source):
-        raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
     result = SegmentResult(output_path, probability_path, predictor.name)
     with ExitStack() as stack:
         stack.enter_context(gdal_cache_limit(strip_cache_bytes(source.width, len(source.band_indexes), options.tile)))
@@ -140,6 +135,8 @@ def _segment_staged(pub, input_path, options, progress):
             raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
         _describe_outputs(out, prob, predictor, options)
     result.predictor = predictor.describe()
+    if source.crs is None:  # pixel areas unknown (prepare_source warned): not 0 km2
+        result.valid_km2 = result.water_km2 = None
     write_products(input_path, result, options, pub, ScaledProgress(progress, end, 1.0))
     result.seconds = time.monotonic() - start
     progress.report(1.0, "done")

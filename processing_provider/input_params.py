@@ -54,4 +54,6 @@ def read_input_parameters(alg, parameters, context, options):
     crs = alg.parameterAsExtentCrs(parameters, "EXTENT", context)
     if crs is not None and crs.isValid():
         options.bbox_crs = crs.authid() or crs.toWkt()
+    elif "[" in str(parameters["EXTENT"]):  # a CRS QGIS cannot read: core refuses it with the reason
+        options.bbox_crs = str(parameters["EXTENT"]).rsplit("[", 1)[1].strip(" ]")
     return options

@@ -7,6 +7,7 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProces
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterDefinition)
 
+from ..core.area import km2_text
 from .context_params import HELP as CONTEXT_HELP
 from .context_params import add_context_parameters, context_outputs, read_context_parameters
 from .feedback import FeedbackProgress, run_core
@@ -175,7 +176,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         polygons, stats = read_context_parameters(self, parameters, context, options)
         result = run_core(self.engine(parameters, context), layer.source(), output, options, probability,
                           FeedbackProgress(feedback), polygons, stats, style=style_staged)
-        feedback.pushInfo(f"water {result.water_km2:.3f} km2 of {result.valid_km2:.3f} km2 valid "
+        feedback.pushInfo(f"water {km2_text(result.water_km2)} of {km2_text(result.valid_km2)} valid "
                           f"({result.method}, {result.seconds:.1f} s)")
         style_when_loaded(context, output, "classes", "Flood water")
         outputs = {self.OUTPUT: output, "WATER_KM2": result.water_km2, "VALID_KM2": result.valid_km2,

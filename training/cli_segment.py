@@ -73,6 +73,7 @@ def terminate_as_interrupt():
 
 def run(args, engine=None) -> int:
     """Run ``engine`` (default segment_scene; cli_change passes segment_change) and report."""
+    from ..core.area import km2_text
     from ..core.progress import TerminalProgress
     from ..core.extent import parse_bbox
     from ..core.segment import SegmentOptions, segment_scene
@@ -91,8 +92,8 @@ def run(args, engine=None) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"wrote {result.output} ({result.method}): water {result.water_km2:.3f} km2 "
-              f"of {result.valid_km2:.3f} km2 valid, {result.seconds:.1f} s")
+        print(f"wrote {result.output} ({result.method}): water {km2_text(result.water_km2)} "
+              f"of {km2_text(result.valid_km2)} valid, {result.seconds:.1f} s")
         if args.permanent_water or getattr(args, "pre_flood", None):
             print(f"flood {result.stats.flooded_km2:.3f} km2, permanent water {result.stats.permanent_water_km2:.3f} km2")
         for path in (args.probability, args.polygons, args.stats, args.quicklook):
