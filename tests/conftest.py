@@ -85,3 +85,32 @@ def shared_data_stays_untouched():
     yield
     added = sorted(str(p) for p in listing() - before)
     assert not added, f"tests wrote into the shared data: {added[:5]}"
+
+
+@pytest.fixture
+def scene_copy(spain_s1, tmp_path):
+    """A copy of a real chip in tmp_path: an input that a wrong run could overwrite."""
+    copy = tmp_path / "scene.tif"
+    copy.write_bytes(spain_s1.read_bytes())
+    return copy
+
+
+@pytest.fixture
+def file_contents():
+    """``file_contents(folder)``: {name: bytes} of every file in it, hidden ones included."""
+    return lambda folder: {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.is_file()}
+
+
+@pytest.fixture
+def file_size_limit():
+    """``file_size_limit(n)``: a subprocess preexec_fn after which writes beyond n bytes fail (EFBIG), like a
+    full disk."""
+    import resource
+    import signal
+
+    def make(limit_bytes):
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+        return limit
+    return make

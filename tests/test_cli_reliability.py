@@ -1,11 +1,9 @@
 """The CLI never destroys a user's files: clashes refused before work, all-or-nothing outputs, locks, kills."""
 import os
-import resource
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,20 +13,13 @@ from floodkd.training.cli import main
 FLOODKD = [sys.executable, "-m", "floodkd.training.cli"]
 
 
+@pytest.fixture
+def scene(scene_copy):
+    return scene_copy
+
+
 def otsu(*args):
     return ["segment", *map(str, args), "--method", "otsu"]
-
-
-def listing(folder):
-    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.is_file()}
-
-
-@pytest.fixture
-def scene(spain_s1, tmp_path):
-    """A copy of a real chip that a run may wrongly overwrite."""
-    copy = tmp_path / "scene.tif"
-    copy.write_bytes(spain_s1.read_bytes())
-    return copy
 
 
 @pytest.mark.parametrize("output,extra,message", [
@@ -44,55 +35,50 @@ def scene(spain_s1, tmp_path):
     ("o.tif", ["--quicklook", "scene.tif/q.png"], "cannot create the folder"),
     ("o.tif", ["--quicklook", "q.jpg"], "must end in .png"),
 ])
-def test_bad_destinations_are_refused_before_any_work(scene, tmp_path, capsys, output, extra, message):
+def test_bad_destinations_are_refused_before_any_work(file_contents, scene, tmp_path, capsys, output, extra,
+                                                     message):
     (tmp_path / "link.tif").symlink_to(scene)
     (tmp_path / "dem.tif").write_bytes(scene.read_bytes())  # any raster on the grid serves as a DEM here
-    before = listing(tmp_path)
+    before = file_contents(tmp_path)
     dest = str(tmp_path / output) if output else ""
     extra = [str(tmp_path / e) if e.endswith((".tif", ".tiff", ".png", ".jpg")) else e for e in extra]
     assert main(otsu(scene, dest, *extra)) == 2
     err = capsys.readouterr().err
     assert message.format(d=tmp_path) in err and "Traceback" not in err
-    assert listing(tmp_path) == before
+    assert file_contents(tmp_path) == before
 
 
-def test_change_mode_refuses_to_overwrite_the_pre_flood_scene(scene, india_s1, tmp_path, capsys):
-    before = listing(tmp_path)
+def test_change_mode_refuses_to_overwrite_the_pre_flood_scene(file_contents, scene, india_s1, tmp_path, capsys):
+    before = file_contents(tmp_path)
     assert main(["segment-change", "--pre-flood", str(scene), str(india_s1), str(scene), "--method", "otsu"]) == 2
     assert "is the same file as PRE_FLOOD" in capsys.readouterr().err
-    assert listing(tmp_path) == before
+    assert file_contents(tmp_path) == before
 
 
-def test_a_vrt_source_cannot_be_the_output(scene, tmp_path, capsys):
+def test_a_vrt_source_cannot_be_the_output(file_contents, scene, tmp_path, capsys):
     from osgeo import gdal
 
     vrt = tmp_path / "mosaic.vrt"
     gdal.BuildVRT(str(vrt), [str(scene)]).FlushCache()
-    before = listing(tmp_path)
+    before = file_contents(tmp_path)
     assert main(otsu(vrt, scene)) == 2
     assert f"which reads {scene}" in capsys.readouterr().err
-    assert listing(tmp_path) == before
-
-
-def limited_file_size(limit_bytes):
-    def limit():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes beyond the limit fail with EFBIG, like a full disk
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
-    return limit
+    assert file_contents(tmp_path) == before
 
 
 @pytest.mark.parametrize("products", [["--polygons", "w.gpkg", "--stats", "s.csv"],  # fails after the rasters
                                       ["--probability", "p.tif", "--stats", "s.csv"]])  # fails in the probability
-def test_a_run_failing_on_a_full_disk_keeps_the_previous_outputs(scene, tmp_path, products):
+def test_a_run_failing_on_a_full_disk_keeps_the_previous_outputs(file_size_limit, file_contents, scene, tmp_path,
+                                                                  products):
     out = tmp_path / "out"
     args = [*otsu(scene, out / "o.tif"), *[str(out / p) if "." in p else p for p in products]]
     assert main(args) == 0
-    before = listing(out)
+    before = file_contents(out)
     proc = subprocess.run([*FLOODKD, *args, "--threshold", "0.3"], capture_output=True, text=True,
-                          preexec_fn=limited_file_size(100_000))
+                          preexec_fn=file_size_limit(100_000))
     assert proc.returncode == 2, proc.stderr
     assert "floodkd: error:" in proc.stderr and "Traceback" not in proc.stderr
-    assert listing(out) == before  # neither lost nor mixed: every old product byte for byte, nothing added
+    assert file_contents(out) == before  # neither lost nor mixed: every old product byte for byte, nothing added
 
 
 def test_a_destination_in_use_by_another_run_is_refused(scene, tmp_path, capsys):

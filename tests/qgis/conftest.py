@@ -1,5 +1,12 @@
-"""Fixtures for tests that run floodkd's Processing algorithms in real QGIS."""
+"""Fixtures for tests that run floodkd's Processing algorithms in real QGIS, and the real qgis_process."""
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+QGIS_PROCESS = os.environ.get("FLOODKD_QGIS_PROCESS", str(REPO / ".venv" / "bin" / "qgis_process"))
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +42,20 @@ def loading_context():
         return context
 
     return make
+
+
+@pytest.fixture(scope="module")
+def qgis_process(tmp_path_factory):
+    """``qgis_process(*args, **run_kwargs)``: the real qgis_process binary in a brand-new profile with floodkd
+    enabled (``run_kwargs`` go to subprocess.run, e.g. preexec_fn)."""
+    if not os.path.exists(QGIS_PROCESS):
+        pytest.fail(f"{QGIS_PROCESS} missing: run scripts/setup.sh first")
+    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path_factory.mktemp("profile")))
+
+    def call(*args, **run_kwargs):
+        return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=300,
+                              **run_kwargs)
+
+    enabled = call("plugins", "enable", "floodkd")
+    assert enabled.returncode == 0, enabled.stderr
+    return call

@@ -1,30 +1,9 @@
 """The real qgis_process binary, end to end, in a fresh isolated QGIS profile."""
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
-
-REPO = Path(__file__).resolve().parents[2]
-QGIS_PROCESS = os.environ.get("FLOODKD_QGIS_PROCESS", str(REPO / ".venv" / "bin" / "qgis_process"))
-
-
-@pytest.fixture(scope="module")
-def qgis_process(tmp_path_factory):
-    """Run qgis_process with a brand-new profile in which floodkd was enabled."""
-    if not os.path.exists(QGIS_PROCESS):
-        pytest.fail(f"{QGIS_PROCESS} missing: run scripts/setup.sh first")
-    env = dict(os.environ, QGIS_CUSTOM_CONFIG_PATH=str(tmp_path_factory.mktemp("profile")))
-
-    def call(*args):
-        return subprocess.run([QGIS_PROCESS, *args], env=env, capture_output=True, text=True, timeout=300)
-
-    enabled = call("plugins", "enable", "floodkd")
-    assert enabled.returncode == 0, enabled.stderr
-    return call
 
 
 def test_floodkd_is_listed(qgis_process):
