@@ -35,10 +35,11 @@ def add_parser(sub, name):
 
 
 def model_needs_s2(path: str) -> bool:
-    """True when the checkpoint's bands include Sentinel-2 (a teacher)."""
-    from ..core.checkpoint import checkpoint_bands, load_checkpoint
+    """True when the model's bands (.pt checkpoint or exported .onnx) include Sentinel-2 (a teacher)."""
+    from ..core.checkpoint import checkpoint_bands
+    from .evaluate import model_header
 
-    return any(b.sensor == "S2" for b in checkpoint_bands(load_checkpoint(path, role="evaluate")))
+    return any(b.sensor == "S2" for b in checkpoint_bands(model_header(path)))
 
 
 def build_dataset(kind: str, root: str, split: str, with_s2: bool, label_source: str = "hand"):

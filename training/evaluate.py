@@ -65,22 +65,57 @@ def threshold_water(raw_s1: np.ndarray, s1_bands, threshold_db: float) -> np.nda
     return raw_s1[names.index("VH")] < threshold_db
 
 
+def model_header(path: str) -> dict:
+    """A model's checkpoint header (bands, classes, architecture...): a .pt checkpoint or an exported .onnx."""
+    return _open_model(path, "cpu", load=False)[0]
+
+
+def _open_model(path: str, device: str, load: bool = True):
+    """(header, fn x -> class probabilities (N, C, H, W), device) for a .pt (torch) or .onnx (onnxruntime) model."""
+    if path.lower().endswith(".onnx"):
+        from ..core.onnx_predictor import _session, read_onnx_metadata, verify_onnx_weights
+        from ..core.predictor_common import cpu_threads
+
+        session, device = _session(path, device, cpu_threads(0))
+        header = read_onnx_metadata(session, path)
+        verify_onnx_weights(session, path)
+        name = session.get_inputs()[0].name
+        return header, lambda x: session.run(None, {name: np.ascontiguousarray(x)})[0], device
+    from ..core.checkpoint import load_checkpoint, model_from_checkpoint
+    from ..core.predictors import resolve_device
+
+    header = load_checkpoint(path, role="evaluate")
+    if not load:
+        return header, None, device
+    import torch
+
+    device = resolve_device(device)
+    model = model_from_checkpoint(header).to(device)
+
+    def run(x):
+        with torch.inference_mode():
+            out = model(torch.from_numpy(np.ascontiguousarray(x)).to(device))
+            return torch.softmax(out.float(), 1).cpu().numpy()
+
+    return header, run, device
+
+
 class CheckpointModel:
-    """A floodkd checkpoint applied to dataset chips (torch, inference mode).
+    """A floodkd model applied to dataset chips: a checkpoint (torch, inference mode) or an exported .onnx.
 
     Args:
-        path: the checkpoint (.pt).
+        path: the checkpoint (.pt) or exported model (.onnx).
         dataset: the dataset it will see; its bands must be the checkpoint's
             (S1 for a student/supervised model, S1 then S2 for a teacher).
         device: "auto", "cpu" or "cuda[:N]".
     """
 
     def __init__(self, path: str, dataset, device: str = "auto"):
-        from ..core.checkpoint import check_bands, checkpoint_bands, load_checkpoint, model_from_checkpoint
+        from ..core.checkpoint import check_bands, checkpoint_bands
         from ..core.models import required_multiple
-        from ..core.predictors import resolve_device
 
-        self.path, self.ckpt = path, load_checkpoint(path, role="evaluate")
+        self.path = path
+        self.ckpt, self._probabilities, self.device = _open_model(path, device)
         self.bands = checkpoint_bands(self.ckpt)
         wanted = [b.name for b in self.bands]
         s1, s2 = tuple(dataset.s1_bands), tuple(dataset.s2_bands)
@@ -95,9 +130,7 @@ class CheckpointModel:
                 f"{path} expects bands {', '.join(wanted)}, but the {dataset.name} dataset provides "
                 f"{', '.join(b.name for b in s1 + s2)}; {hint}.")
         check_bands(self.ckpt, s1 + s2 if self.use_s2 else s1, path)
-        self.device = resolve_device(device)
         self.multiple = required_multiple(self.ckpt["arch"], self.ckpt.get("model_kwargs", {}))
-        self.model = model_from_checkpoint(self.ckpt).to(self.device)
         self.water = list(self.ckpt["classes"]).index("water")
 
     def describe(self) -> dict:
@@ -106,18 +139,13 @@ class CheckpointModel:
 
     def __call__(self, raw) -> np.ndarray:
         """Water probability (H, W) float32 for one :class:`RawChip`."""
-        import torch
-
         from ..core.representation import model_input
 
         stack = np.concatenate([raw.s1, raw.s2]) if self.use_s2 else raw.s1
         x = model_input(stack[None], raw.valid[None], self.bands, self.ckpt)
         h, w = x.shape[-2:]
         x = np.pad(x, ((0, 0), (0, 0), (0, (-h) % self.multiple), (0, (-w) % self.multiple)), mode="reflect")
-        with torch.inference_mode():
-            out = self.model(torch.from_numpy(np.ascontiguousarray(x)).to(self.device))
-            probs = torch.softmax(out.float(), 1)[0, self.water, :h, :w]
-        return probs.cpu().numpy().astype(np.float32)
+        return self._probabilities(x)[0, self.water, :h, :w].astype(np.float32)
 
 
 def _chip_row(chip_id, conf: Confusion, label, pred_water) -> dict:

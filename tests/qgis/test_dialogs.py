@@ -108,6 +108,24 @@ def test_checkpoint_exported_from_the_toolbox_runs_in_segment(provider, tiny_s1_
     assert result["USED_METHOD"] == "model"
     with rasterio.open(out) as ds:
         assert ds.tags()["FLOODKD_MODEL"] == str(onnx_path) and ds.nodata == 255
+    # evaluate takes the .onnx too, and scores it as the checkpoint it came from
+    root = spain_s1.parents[1]
+    by_runtime = {p.suffix: run("evaluate", {"ROOT": str(root), "SPLIT": "test", "MODEL": str(p), "DEVICE": 1})
+                  for p in (tiny_s1_checkpoint, onnx_path)}
+    assert by_runtime[".onnx"]["N_CHIPS"] == by_runtime[".pt"]["N_CHIPS"] == 2
+    assert abs(by_runtime[".onnx"]["WATER_IOU"] - by_runtime[".pt"]["WATER_IOU"]) < 1e-3
+
+
+def test_evaluate_without_model_scores_the_bundled_default(provider, spain_s1, tmp_path):
+    import json
+
+    from floodkd.core.predictors import default_model_path
+
+    result = run("evaluate", {"ROOT": str(spain_s1.parents[1]), "SPLIT": "test", "DEVICE": 1,
+                              "OUTPUT_JSON": str(tmp_path / "m.json")})
+    details = json.loads((tmp_path / "m.json").read_text())
+    assert details["method"] == "model" and details["model"] == default_model_path()
+    assert result["N_CHIPS"] == 2 and 0.0 <= result["WATER_IOU"] <= 1.0
 
 
 def test_export_refuses_a_destination_that_is_not_onnx(provider, tiny_s1_checkpoint, tmp_path):
