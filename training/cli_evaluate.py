@@ -79,12 +79,12 @@ def run(args) -> int:
 
     if not args.model and not args.method:
         from ..core.errors import InputError
-        from ..core.predictors import default_model_path
+        from ..core.model_choice import bundled_model, why_no_bundled_model
 
-        args.model = default_model_path()
+        args.model = bundled_model()  # what segment uses for an empty MODEL (.onnx first)
         if args.model is None:
-            raise InputError("no --model or --method given and no bundled model is installed "
-                             "(resources/models/floodkd_s1_student.pt); give --model PATH or --method otsu|threshold.")
+            raise InputError(f"no --model or --method given and {why_no_bundled_model()}; "
+                             "give --model PATH or --method otsu|threshold.")
     with_s2 = bool(args.model) and model_needs_s2(args.model)
     dataset = build_dataset(args.dataset, args.root, args.split, with_s2, args.label_source)
     progress = Progress() if args.json else TerminalProgress()
