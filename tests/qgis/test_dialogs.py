@@ -10,7 +10,8 @@ import pytest
 import rasterio
 
 pytest.importorskip("qgis.core")
-from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingException  # noqa: E402
+from qgis.core import (QgsApplication, QgsProcessingContext, QgsProcessingException,  # noqa: E402
+                       QgsProcessingFeedback)
 
 REPO = Path(__file__).resolve().parents[2]
 HELP_LINE = re.compile(r"<b>(?P<label>.*?)</b> \((?P<name>[A-Z0-9_]+)\): (?P<text>.*)")
@@ -131,3 +132,40 @@ def test_evaluate_without_model_scores_the_bundled_default(provider, spain_s1, t
 def test_export_refuses_a_destination_that_is_not_onnx(provider, tiny_s1_checkpoint, tmp_path):
     ok, message = check("floodkd:exportonnx", {"INPUT": str(tiny_s1_checkpoint), "OUTPUT": str(tmp_path / "m.pt")})
     assert not ok and ".onnx" in message
+
+
+class Texts(QgsProcessingFeedback):
+    """Records the progress texts (the dialog shows each one and copies it into its log)."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts = []
+
+    def setProgressText(self, text):  # noqa: N802 (QGIS API)
+        self.texts.append(text)
+        super().setProgressText(text)
+
+
+def test_feedback_shows_a_new_stage_at_once_and_a_count_every_few_seconds():
+    from floodkd.processing_provider.feedback import FeedbackProgress
+
+    now, feedback = [0.0], Texts()
+    progress = FeedbackProgress(feedback, every=5.0, clock=lambda: now[0])
+    for t, fraction, text in [(0, 0.0, "loading the model"), (1, 0.1, "segmenting: tile 1 of 9"),
+                              (2, 0.2, "segmenting: tile 2 of 9"), (6.5, 0.3, "segmenting: tile 3 of 9"),
+                              (7, 0.4, "segmenting: tile 4 of 9, about 9 s left"), (8, 1.0, "done")]:
+        now[0] = t
+        progress.report(fraction, text)
+    assert feedback.texts == ["loading the model", "segmenting: tile 1 of 9", "segmenting: tile 3 of 9", "done"]
+
+
+def test_progress_text_says_what_is_happening(provider, spain_s1, tmp_path):
+    import processing
+
+    feedback = Texts()
+    processing.run("floodkd:segment", {"INPUT": str(spain_s1), "TILE": 256, "OVERLAP": 32,
+                                       "OUTPUT": str(tmp_path / "w.tif")}, feedback=feedback)
+    assert feedback.texts[0] == "loading the model"
+    tiles = [t for t in feedback.texts if t.startswith("segmenting: tile ")]
+    assert tiles and re.match(r"segmenting: tile \d+ of 9\b", tiles[0])  # 512 px: tiles at 0, 224, 256
+    assert feedback.texts[-1] == "done"
