@@ -1,4 +1,4 @@
-"""Turn an OMBRIA-trained S1 checkpoint into the bundled dB model, and calibrate it.
+"""Turn an OMBRIA-trained S1 checkpoint into a dB model (the default until issue 7), and calibrate it.
 
 The OMBRIA network sees one 8-bit band / 255. The bundled checkpoint declares
 Sentinel-1 VV, VH in dB (what ``floodkd segment`` checks real scenes against)

@@ -81,7 +81,7 @@ done
 # seed-0 KD student with the dB -> OMBRIA byte representation, scored on the two
 # labelled Sen1Floods11 chips against Otsu.
 "$ROOT/.venv/bin/python" "$ROOT/scripts/bundle_model.py" bundle --src "$OUT/student_kd_s$first.pt" \
-    --offset 246 --scale 7.6 --smooth 3 --facts "$ROOT/resources/models/floodkd_s1_student.facts.json" \
+    --offset 246 --scale 7.6 --smooth 3 --facts "$ROOT/docs/ombria_student.facts.json" \
     --out "$OUT/floodkd_s1_student.pt"
 S11=${S11:-../shared/data/sen1floods11}
 "$FK" evaluate --dataset sen1floods11 --root "$S11" --split test --model "$OUT/floodkd_s1_student.pt" \
