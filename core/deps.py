@@ -109,6 +109,6 @@ def numpy_version() -> str:
 def install_advice(group: str) -> str:
     """One sentence on how to get ``group`` installed, in QGIS and outside it."""
     pins = " ".join(GROUPS[group]["pins"])
-    return (f"in QGIS use Plugins > floodkd > Install Python dependencies… (it installs {pins} into a folder "
+    return (f"in QGIS use Raster > floodkd > Install Python dependencies… (it installs {pins} into a folder "
             f"of your QGIS profile); outside QGIS install them into a virtual environment (`pip install {pins}`, "
             "or scripts/setup.sh in the repository)")

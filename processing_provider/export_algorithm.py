@@ -4,9 +4,10 @@ import os
 from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputString, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination)
 
-from .feedback import run_core
+from .feedback import FeedbackProgress
 from .help import help_text, readme_url
 from .train_algorithms import MODELS_DIR
+from .worker_runner import run_job
 
 INTRO = ("Writes a floodkd checkpoint as an ONNX model: the network with its softmax, any tile size, and the "
          "checkpoint's bands, units, classes and input transform inside the file. Give the .onnx file as MODEL "
@@ -63,12 +64,11 @@ class ExportOnnxAlgorithm(QgsProcessingAlgorithm):
         return True, ""
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ..core.onnx_export import export_onnx
-
         checkpoint = self.parameterAsFile(parameters, self.INPUT, context)
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
         feedback.setProgressText("loading the checkpoint and exporting (needs torch and onnx)")
-        meta = run_core(export_onnx, checkpoint, output)
+        # In desktop QGIS this runs in the worker process (processing_provider/worker_runner.py).
+        meta = run_job("export_onnx", {"checkpoint": checkpoint, "output": output}, FeedbackProgress(feedback))
         bands = ", ".join(f"{b['name']} [{b['units']}]" for b in meta["bands"])
         summary = f"{meta['arch']}/{meta['encoder']}, bands {bands}, classes {', '.join(meta['classes'])}"
         feedback.pushInfo(f"wrote {output}: {summary}. Give it as MODEL to 'Segment flood water'.")

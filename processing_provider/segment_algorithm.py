@@ -10,11 +10,12 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProces
 from ..core.area import km2_text
 from .context_params import HELP as CONTEXT_HELP
 from .context_params import add_context_parameters, context_outputs, read_context_parameters
-from .feedback import FeedbackProgress, run_core
+from .feedback import FeedbackProgress
 from .help import help_text, readme_url
 from .input_params import HELP as INPUT_HELP
 from .input_params import add_input_parameters, read_input_parameters
 from .styling import style_staged, style_when_loaded
+from .worker_runner import run_segment
 
 METHODS = ["auto", "model", "otsu", "threshold"]  # indices are public: append only
 DEVICES = ["auto", "cpu", "cuda"]
@@ -174,8 +175,9 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         )
         read_input_parameters(self, parameters, context, options)
         polygons, stats = read_context_parameters(self, parameters, context, options)
-        result = run_core(self.engine(parameters, context), layer.source(), output, options, probability,
-                          FeedbackProgress(feedback), polygons, stats, style=style_staged)
+        # In desktop QGIS a .pt model runs in the worker process (processing_provider/worker_runner.py).
+        result = run_segment(self.engine(parameters, context), layer.source(), output, options, probability,
+                             FeedbackProgress(feedback), polygons, stats, style=style_staged)
         feedback.pushInfo(f"water {km2_text(result.water_km2)} of {km2_text(result.valid_km2)} valid "
                           f"({result.method}, {result.seconds:.1f} s)")
         style_when_loaded(context, output, "classes", "Flood water")

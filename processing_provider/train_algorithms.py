@@ -14,7 +14,8 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputFile, QgsProce
                        QgsProcessingParameterNumber, QgsProcessingParameterString)
 
 from ..core.progress import TimeLeft
-from .feedback import FeedbackProgress, run_core
+from .feedback import FeedbackProgress
+from .worker_runner import run_job
 from .help import help_text, readme_url
 
 DATASETS = ["sen1floods11", "ombria", "pairs"]
@@ -133,26 +134,21 @@ class TrainAlgorithmBase(QgsProcessingAlgorithm):
             resume=self.parameterAsBoolean(p, "RESUME", context),
             **extra)
 
-    def datasets(self, parameters, context):
-        """(kind, root, split, validation dataset or None)."""
-        from ..training.cli_train import open_dataset
+    def job_args(self, parameters, context):
+        """The plain arguments of training/worker_jobs.train (it opens the datasets and trains)."""
+        from dataclasses import asdict
 
         kind = DATASETS[self.parameterAsEnum(parameters, "DATASET", context)]
-        root = self.parameterAsFile(parameters, "ROOT", context)
-        split = self.parameterAsString(parameters, "SPLIT", context)
-        val_split = self.parameterAsString(parameters, "VAL_SPLIT", context) or DEFAULT_VAL[kind]
-        val = None
-        if val_split != "none":
-            val = open_dataset(kind, root, val_split, with_s2=self.ROLE == "teacher")
-        return kind, root, split, val
-
-    def train(self, parameters, context, progress):
-        raise NotImplementedError
+        return {"role": self.ROLE, "dataset": kind, "root": self.parameterAsFile(parameters, "ROOT", context),
+                "split": self.parameterAsString(parameters, "SPLIT", context),
+                "val_split": self.parameterAsString(parameters, "VAL_SPLIT", context) or DEFAULT_VAL[kind],
+                "config": asdict(self.config(parameters, context))}
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         os.makedirs(os.path.dirname(os.path.abspath(self.parameterAsFileOutput(parameters, "OUTPUT", context))),
                     exist_ok=True)
-        result = run_core(self.train, parameters, context, TimeLeft(FeedbackProgress(feedback)))
+        # In desktop QGIS this runs in the worker process (processing_provider/worker_runner.py).
+        result = run_job("train", self.job_args(parameters, context), TimeLeft(FeedbackProgress(feedback)))
         iou = result["best_water_iou"]
         feedback.pushInfo(f"best checkpoint {result['paths']['best']} (epoch {result['best_epoch']}, "
                           f"{no_validation_text(iou)}); use it as MODEL in 'Segment flood water' or export "
@@ -178,14 +174,6 @@ class TrainTeacherAlgorithm(TrainAlgorithmBase):
                 "polynomial decay (Garg et al.). Writes OUTPUT (best validation IoU), OUTPUT.last.pt "
                 "(for RESUME), logs and a PNG of the curves beside it.")
 
-    def train(self, parameters, context, progress):
-        from ..training.cli_train import open_dataset
-        from ..training.teacher import train_teacher
-
-        kind, root, split, val = self.datasets(parameters, context)
-        data = open_dataset(kind, root, split, with_s2=True)
-        return train_teacher(data, self.config(parameters, context), val, progress)
-
 
 class TrainSupervisedAlgorithm(TrainAlgorithmBase):
     ROLE = "supervised"
@@ -198,13 +186,6 @@ class TrainSupervisedAlgorithm(TrainAlgorithmBase):
 
     def intro(self):
         return "Trains an S1-only network directly on hand labels (the paper's supervised baseline)."
-
-    def train(self, parameters, context, progress):
-        from ..training.cli_train import open_dataset
-        from ..training.teacher import train_supervised
-
-        kind, root, split, val = self.datasets(parameters, context)
-        return train_supervised(open_dataset(kind, root, split), self.config(parameters, context), val, progress)
 
 
 class DistillStudentAlgorithm(TrainAlgorithmBase):
@@ -235,26 +216,15 @@ class DistillStudentAlgorithm(TrainAlgorithmBase):
         self.addParameter(QgsProcessingParameterBoolean(
             "FEATURE_DISTILL", "Add HFD-Net feature distillation (T=5, weight T^2)", defaultValue=False))
 
-    def train(self, parameters, context, progress):
-        from ..core.errors import InputError
-        from ..training.cli_train import open_dataset
-        from ..training.student import train_student
-
-        kind, root, split, val = self.datasets(parameters, context)
-        labelled = open_dataset(kind, root, split, with_s2=True)
-        u_root = self.parameterAsFile(parameters, "UNLABELLED_ROOT", context)
-        unlabelled = None
-        if not u_root and kind == "ombria":  # OMBRIA's pre-flood images, as the CLI does
-            unlabelled = open_dataset(kind, root, split, with_s2=True, unlabelled=True)
-        if u_root:
-            if parameters.get("UNLABELLED_DATASET") is None:
-                raise InputError("UNLABELLED_ROOT is set: choose its layout in UNLABELLED_DATASET too.")
-            u_kind = DATASETS[self.parameterAsEnum(parameters, "UNLABELLED_DATASET", context)]
-            unlabelled = open_dataset(u_kind, u_root, split if u_kind == kind else "all",
-                                      with_s2=True, unlabelled=True, chip_size=512 if u_kind == "pairs" else None)
-        config = self.config(
-            parameters, context, teacher=self.parameterAsFile(parameters, "TEACHER", context),
+    def job_args(self, parameters, context):
+        args = super().job_args(parameters, context)
+        if self.parameterAsFile(parameters, "UNLABELLED_ROOT", context):
+            args["unlabelled_root"] = self.parameterAsFile(parameters, "UNLABELLED_ROOT", context)
+            if parameters.get("UNLABELLED_DATASET") is not None:
+                args["unlabelled_dataset"] = DATASETS[self.parameterAsEnum(parameters, "UNLABELLED_DATASET", context)]
+        args["config"].update(
+            teacher=self.parameterAsFile(parameters, "TEACHER", context),
             temperature=self.parameterAsDouble(parameters, "TEMPERATURE", context),
             hard_weight=self.parameterAsDouble(parameters, "HARD_WEIGHT", context),
             feature_distill=self.parameterAsBoolean(parameters, "FEATURE_DISTILL", context))
-        return train_student(labelled, unlabelled, config, val, progress)
+        return args

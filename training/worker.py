@@ -25,6 +25,11 @@ from ..core.progress import Progress
 CANCEL = "cancel"
 
 
+def _plain(value):
+    """numpy scalars as numbers, anything else JSON cannot take as text."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
 class PipeProgress(Progress):
     """Progress as JSON lines on ``stream``; cancelled when the parent says so or goes away."""
 
@@ -36,7 +41,7 @@ class PipeProgress(Progress):
         self._lock = threading.Lock()
 
     def emit(self, event: str, **fields):
-        line = json.dumps({"event": event, **fields}, default=str)
+        line = json.dumps({"event": event, **fields}, default=_plain)
         with self._lock:
             self.stream.write(line + "\n")
             self.stream.flush()
