@@ -6,9 +6,11 @@
 The zip holds one folder, ``floodkd/``, with only what the plugin runs:
 metadata.txt, __init__.py, LICENSE, README.md, docs/*.md, plugin/,
 processing_provider/, core/, training/ (the backend the algorithms call) and
-resources/ (icon, bundled models, model card). Tests, CI, scripts, benchmarks,
+resources/ (icon, bundled model, model card). Tests, CI, scripts, benchmarks,
 requirements.txt (it pins the CUDA build of torch), the venv and run folders
-stay out. Files are those git tracks plus untracked ones git does not ignore
+stay out. A bundled .pt whose .onnx twin ships stays out too: both together
+exceed the 25 MB limit, and the .onnx is what desktop QGIS runs (onnxruntime,
+no PyTorch); the .pt stays in the repository for the command line. Files are those git tracks plus untracked ones git does not ignore
 (so a freshly exported model counts, caches and .venv do not).
 
 Fails (exit 1) when the zip is over the plugins.qgis.org limit (25 MB), when
@@ -83,6 +85,12 @@ def plugin_files(root: str) -> list[str]:
     return chosen
 
 
+def drop_shadowed_checkpoints(files: list[str]) -> list[str]:
+    """Leave out resources/models/X.pt when resources/models/X.onnx ships."""
+    onnx = {f[:-len(".onnx")] for f in files if f.startswith("resources/models/") and f.endswith(".onnx")}
+    return [f for f in files if not (f.startswith("resources/models/") and f.endswith(".pt") and f[:-3] in onnx)]
+
+
 def check_default_models(files: list[str]) -> None:
     """segment's empty MODEL means a bundled model: at least one must ship."""
     models = [f for f in files if f.startswith("resources/models/") and f.endswith((".pt", ".onnx"))]
@@ -92,25 +100,28 @@ def check_default_models(files: list[str]) -> None:
 
 def build(root: str, out_dir: str, limit: int) -> tuple[str, list[str]]:
     meta = read_metadata(root)
-    files = plugin_files(root)
+    files = drop_shadowed_checkpoints(plugin_files(root))
     check_default_models(files)
     os.makedirs(out_dir, exist_ok=True)
     target = os.path.join(out_dir, f"{PLUGIN}-{meta['version'].strip()}.zip")
     tmp = target + ".part"
+    sizes = {}
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for rel in files:
             info = zipfile.ZipInfo(f"{PLUGIN}/{rel}", ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             with open(os.path.join(root, rel), "rb") as fh:
-                zf.writestr(info, fh.read(), compresslevel=9)
+                data = fh.read()
+            sizes[rel] = len(data)
+            zf.writestr(info, data, compresslevel=9)
     size = os.path.getsize(tmp)
     if size > limit:
         os.remove(tmp)
-        biggest = sorted(files, key=lambda f: -os.path.getsize(os.path.join(root, f)))[:3]
-        sizes = ", ".join(f"{f} {os.path.getsize(os.path.join(root, f)) / 1e6:.1f} MB" for f in biggest)
+        biggest = sorted(sizes, key=lambda f: -sizes[f])[:3]
+        listing = ", ".join(f"{f} {sizes[f] / 1e6:.1f} MB" for f in biggest)
         raise BuildError(f"the zip would be {size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit "
-                         f"(plugins.qgis.org allows 25 MB; largest files: {sizes}); nothing was written")
+                         f"(plugins.qgis.org allows 25 MB; largest files: {listing}); nothing was written")
     os.replace(tmp, target)
     warnings = [f"metadata.txt has no {k}= (plugins.qgis.org needs it before an upload; see README)"
                 for k in UPLOAD_METADATA if not meta.get(k, "").strip()]
