@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "resources", "models", "floodkd_s1_student.pt")
 
 TRAINING = {
-    "recipe": "scripts/train_default_model.py --stage all --seeds 0 1 2 (6 epochs x 50 steps, batch 16 of "
+    "recipe": "scripts/train_default_model.py --stage all --seeds 0 1 2 (6 epochs x 34 steps, batch 16 of "
               "128x128 crops, SGD 0.02 momentum 0.9 poly 0.9, edge-weighted CE); shipped: seed 0, last epoch "
               "(chosen before training, no selection on validation)",
     "labelled": "ETCI 2021, both scenes (554 tiles), VV/VH bytes -> dB per scene (training/data_etci.py); "

@@ -78,7 +78,7 @@ def main(argv=None):
     ap.add_argument("--out", default="runs/default")
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument("--steps", type=int, default=50, help="steps per epoch (batch 16 of 128x128 crops)")
+    ap.add_argument("--steps", type=int, default=34, help="steps per epoch at most (batch 16 of 128x128 crops; 34 = one pass over the ETCI tiles)")
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--hard-weight", type=float, default=0.5)
