@@ -35,6 +35,7 @@ def segment_change(pre_flood_path: str, input_path: str, output_path: str, optio
                                 quicklook_path or None)
     inputs = run_inputs(options, INPUT=input_path, PRE_FLOOD=pre_flood_path)
     with Publication(destinations, inputs, style, progress) as pub:
+        check_pre_flood_covers(pre_flood_path, input_path, options)
         before = pub.scratch(".tif")
         progress.info(f"pre-flood scene {pre_flood_path}")
         pre_options = replace(options, permanent_water=None, water_before=None)
@@ -48,3 +49,21 @@ def segment_change(pre_flood_path: str, input_path: str, output_path: str, optio
     result.predictor["pre_flood"] = pre_flood_path
     result.predictor["pre_flood_water_km2"] = pre.water_km2
     return result
+
+
+def check_pre_flood_covers(pre_flood_path: str, input_path: str, options: SegmentOptions) -> None:
+    """Before any work: the pre-flood scene must be georeferenced and overlap the post-flood area.
+
+    (Otherwise the check would fire only later, on the segmented pre-flood
+    scene, naming its temporary file.)
+    """
+    from .context import check_covers
+    from .extent import crop_to_extent
+    from .raster_io import inspect_sar, open_raster
+
+    source = inspect_sar(input_path)
+    if options.bbox is not None:
+        source = crop_to_extent(source, options.bbox, options.bbox_crs)
+    inspect_sar(pre_flood_path)
+    with open_raster(pre_flood_path) as ds:
+        check_covers(ds, pre_flood_path, "PRE_FLOOD", (source.crs, source.transform, source.width, source.height))

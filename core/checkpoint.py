@@ -71,7 +71,7 @@ def save_checkpoint(ckpt: dict, path: str) -> None:
 NOT_FOUND_HINTS = {
     "model": "Leave MODEL empty for the bundled default.",
     "teacher": "Give the .pt file written by `floodkd train-teacher` as --teacher.",
-    "evaluate": "Give a .pt file written by floodkd, or use --method otsu (in QGIS: leave MODEL empty) "
+    "evaluate": "Give a model written by floodkd (.pt or .onnx), or use --method otsu (METHOD otsu in QGIS) "
                 "for the Otsu baseline.",
     "export": "Give a .pt file written by `floodkd train-teacher`, `train-supervised` or `distill`.",
     "resume": "Start without --resume, or give the .last.pt file of an earlier run.",

@@ -20,6 +20,28 @@ from .classes import DRY, FLOOD, NODATA, PERMANENT
 from .errors import InputError
 
 
+def check_covers(ds, path, what, grid) -> None:
+    """Refuse a layer (open dataset ``ds``) without a CRS or outside ``grid`` (crs, transform, width, height)."""
+    from rasterio.warp import transform_bounds
+
+    if ds.crs is None:
+        raise InputError(f"{what} layer {path} has no CRS; georeference it (e.g. gdal_edit.py -a_srs) "
+                         "so it can be resampled onto the scene's grid.")
+    crs, transform, width, height = grid
+    if crs is None:
+        raise InputError(f"the scene has no CRS, so the {what} layer {path} cannot be placed on it; "
+                         "georeference the scene (e.g. gdal_edit.py -a_srs).")
+    left, top = transform * (0, 0)
+    right, bottom = transform * (width, height)
+    scene = (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
+    b = transform_bounds(ds.crs, crs, *ds.bounds, densify_pts=21)
+    if b[0] >= scene[2] or b[2] <= scene[0] or b[1] >= scene[3] or b[3] <= scene[1]:
+        raise InputError(
+            f"{what} layer {path} does not overlap the scene: its extent in the scene's CRS is "
+            f"{tuple(round(v, 6) for v in b)}, the scene's is {tuple(round(v, 6) for v in scene)}. "
+            "Give a layer that covers the scene.")
+
+
 class _Layer:
     """One context raster warped onto the output grid (optionally with a halo)."""
 
@@ -27,7 +49,6 @@ class _Layer:
         import rasterio
         from affine import Affine
         from rasterio.vrt import WarpedVRT
-        from rasterio.warp import transform_bounds
 
         self.path, self.what, self.halo = path, what, halo
         try:
@@ -35,19 +56,8 @@ class _Layer:
         except rasterio.errors.RasterioIOError as exc:
             raise InputError(f"{what} layer {path} is not a readable raster ({exc}); "
                              "give a GeoTIFF (or any GDAL raster) covering the scene.") from exc
-        if ds.crs is None:
-            raise InputError(f"{what} layer {path} has no CRS; georeference it (e.g. gdal_edit.py -a_srs) "
-                             "so it can be resampled onto the scene's grid.")
+        check_covers(ds, path, what, grid)
         crs, transform, width, height = grid
-        left, top = transform * (0, 0)
-        right, bottom = transform * (width, height)
-        scene = (min(left, right), min(top, bottom), max(left, right), max(top, bottom))
-        b = transform_bounds(ds.crs, crs, *ds.bounds, densify_pts=21)
-        if b[0] >= scene[2] or b[2] <= scene[0] or b[1] >= scene[3] or b[3] <= scene[1]:
-            raise InputError(
-                f"{what} layer {path} does not overlap the scene: its extent in the scene's CRS is "
-                f"{tuple(round(v, 6) for v in b)}, the scene's is {tuple(round(v, 6) for v in scene)}. "
-                "Give a layer that covers the scene.")
         self.vrt = stack.enter_context(WarpedVRT(
             ds, crs=crs, transform=transform * Affine.translation(-halo, -halo), width=width + 2 * halo,
             height=height + 2 * halo, resampling=resampling, dtype="float32", nodata=np.nan))

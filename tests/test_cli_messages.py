@@ -150,3 +150,10 @@ def test_label_on_the_same_grid_within_half_a_pixel_is_accepted(tmp_path):
         else:
             with pytest.raises(FloodKDError, match="not the same place"):
                 check_same_grid(s1, shifted)
+
+
+def test_segment_change_names_the_pre_flood_scene_not_a_temp_file(spain_s1, india_s1, tmp_path, capsys):
+    code = main(["segment-change", "--pre-flood", str(india_s1), str(spain_s1), str(tmp_path / "o.tif"), *OTSU])
+    err = capsys.readouterr().err
+    assert code == 2 and f"PRE_FLOOD layer {india_s1} does not overlap" in err and ".floodkd-" not in err
+    assert os.listdir(tmp_path) == []

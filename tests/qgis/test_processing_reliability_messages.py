@@ -99,3 +99,10 @@ def test_evaluate_refuses_unknown_architecture_and_a_label_from_elsewhere(provid
     save_checkpoint(ckpt, str(tmp_path / "odd.pt"))
     with pytest.raises(QgsProcessingException, match="cannot be built"):
         run("evaluate", dict(params, MODEL=str(tmp_path / "odd.pt")))
+
+
+def test_segmentchange_names_the_pre_flood_scene_not_a_temp_file(provider, spain_s1, india_s1, tmp_path):
+    with pytest.raises(QgsProcessingException, match=r"PRE_FLOOD layer \S*India_900498\S* does not overlap") as err:
+        run("segmentchange", {"INPUT": str(spain_s1), "PRE_FLOOD": str(india_s1), "OUTPUT": str(tmp_path / "o.tif"),
+                              "METHOD": option_index("segmentchange", "METHOD", "otsu")})
+    assert ".floodkd-" not in str(err.value)
