@@ -85,16 +85,22 @@ class EvaluateAlgorithm(QgsProcessingAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(key.upper(), key.replace("_", " ")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ..core.predictors import default_model_path
+        from ..core.model_choice import bundled_model, why_no_bundled_model
+        from ..core.runtimes import torch_in_process
         from ..training.cli_evaluate import build_dataset, model_needs_s2
         from ..training.evaluate import evaluate
 
         model = None
         if METHODS[self.parameterAsEnum(parameters, self.METHOD, context)] == "model":
-            model = self.parameterAsFile(parameters, self.MODEL, context) or default_model_path()
+            model = self.parameterAsFile(parameters, self.MODEL, context) or bundled_model()  # as segment's
             if model is None:
-                raise QgsProcessingException("no model is bundled with this copy of the plugin; give MODEL "
-                                             "or choose METHOD otsu")
+                raise QgsProcessingException(f"METHOD model with an empty MODEL: {why_no_bundled_model()}; "
+                                             "give MODEL or choose METHOD otsu")
+            if not model.lower().endswith(".onnx") and not torch_in_process():
+                # No worker job for evaluate yet; loading torch here would crash desktop QGIS.
+                raise QgsProcessingException(
+                    "in desktop QGIS a .pt checkpoint cannot be evaluated (PyTorch would crash QGIS): export it "
+                    "with 'Export a model to ONNX' and evaluate the .onnx, or run `floodkd evaluate` / qgis_process")
         kind = DATASETS[self.parameterAsEnum(parameters, self.DATASET, context)]
         root = self.parameterAsFile(parameters, self.ROOT, context)
         split = self.parameterAsString(parameters, self.SPLIT, context)
