@@ -1,11 +1,13 @@
-"""The bundled default model: size, declared inputs, and accuracy on real dB chips.
+"""The bundled default model: what it declares, that it is small, and that it maps real chips sanely.
 
-Numbers asserted here were measured when the model was bundled (see
-resources/models/floodkd_s1_student.md); the margin allows for float16 weights
-and platform differences, not for a worse model.
+MEASURED holds the water IoU of `floodkd segment` (no --model) against LabelHand, measured
+when the model was bundled (resources/models/floodkd_s1_student.md); the margin allows
+for platform differences, not for a worse model. Chips added to ../shared/data later are
+checked for a sane water fraction only.
 """
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,61 +17,80 @@ from floodkd.core.checkpoint import checkpoint_bands, load_checkpoint, model_fro
 from floodkd.core.predictors import DEFAULT_MODEL, default_model_path
 from floodkd.training.cli import main
 
-from .conftest import shared_file
-
-# Water IoU of `floodkd segment` (no --model) against LabelHand, measured at bundling time.
-MEASURED_IOU = {"Spain_7370579": 0.5479, "India_900498": 0.7350}
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sen1floods11"
+MEASURED = {"Spain_7370579": 0.6395, "India_900498": 0.7927, "Bolivia_312675": 0.2073}
 MARGIN = 0.02
-MAX_BYTES = 30 * 2**20
+MAX_BYTES = 8 * 2**20
 
 
-def test_bundled_checkpoint_loads_small_and_declares_s1_db():
+def labelled_chips():
+    if not (DATA / "LabelHand").is_dir():
+        return []
+    return sorted(p.name[: -len("_LabelHand.tif")] for p in (DATA / "LabelHand").glob("*_LabelHand.tif")
+                  if (DATA / "S1Hand" / p.name.replace("LabelHand", "S1Hand")).exists())
+
+
+def test_bundled_checkpoint_is_a_small_dual_pol_db_student():
     assert default_model_path() == DEFAULT_MODEL and os.path.isfile(DEFAULT_MODEL)
     assert os.path.getsize(DEFAULT_MODEL) <= MAX_BYTES
     ckpt = load_checkpoint(DEFAULT_MODEL)
-    bands = checkpoint_bands(ckpt)
-    assert [(b.name, b.units) for b in bands] == [("VV", "dB"), ("VH", "dB")]
-    assert ckpt["role"] == "student" and ckpt["in_channels"] == 1
-    assert ckpt["input_transform"] == "db_to_ombria_byte"
-    assert set(ckpt["input_params"]) == {"band", "offset", "scale", "smooth"}
-    assert ckpt["metrics"] and ckpt["training"]
-    model = model_from_checkpoint(ckpt)  # float16 weights load into the float32 network
-    assert next(model.parameters()).dtype.is_floating_point
+    assert [(b.name, b.units) for b in checkpoint_bands(ckpt)] == [("VV", "dB"), ("VH", "dB")]
+    assert ckpt["role"] == "student" and ckpt["in_channels"] == 2 and ckpt["input_transform"] == "clip_scale"
+    assert ckpt["arch"] == "tinyunet" and ckpt["training"]["teacher"] and ckpt["metrics"]["validation"]
+    model = model_from_checkpoint(ckpt)
+    params = sum(p.numel() for p in model.parameters())
+    assert params < 2_000_000, params
 
 
-def test_representation_maps_db_to_ombria_bytes():
-    from floodkd.core.representation import model_input
-
-    ckpt = load_checkpoint(DEFAULT_MODEL)
-    p = ckpt["input_params"]
-    # Constant tiles (the k x k multi-look keeps them): VV -100 dB clips to byte 0, -9 dB maps linearly.
-    raw = np.array([[-100.0, -20.0], [-9.0, -16.0]], np.float32)[:, :, None, None] * np.ones((1, 1, 8, 8), np.float32)
-    valid = np.ones((2, 8, 8), bool)
-    x = model_input(raw, valid, checkpoint_bands(ckpt), ckpt)
-    assert x.shape == (2, 1, 8, 8)
-    assert np.all(x[0] == 0.0)
-    assert np.allclose(x[1], np.clip(p["offset"] - 9.0 * p["scale"], 0, 255) / 255, atol=1e-5)
-    x = model_input(raw, ~valid, checkpoint_bands(ckpt), ckpt)
-    assert not x.any()
-
-
-@pytest.mark.parametrize("chip", sorted(MEASURED_IOU))
-def test_segment_without_model_uses_bundled_and_scores(chip, tmp_path, capsys):
-    s1 = shared_file("sen1floods11", "S1Hand", f"{chip}_S1Hand.tif")
-    label_path = shared_file("sen1floods11", "LabelHand", f"{chip}_LabelHand.tif")
+@pytest.mark.parametrize("chip", labelled_chips() or ["(no labelled chips)"])
+def test_segment_without_model_maps_real_chips_sanely(chip, tmp_path, capsys):
+    if chip not in labelled_chips():
+        pytest.skip(f"real data not available: {DATA}")
     out = tmp_path / "w.tif"
-    assert main(["segment", str(s1), str(out), "--json", "--threads", "2"]) == 0
+    assert main(["segment", str(DATA / "S1Hand" / f"{chip}_S1Hand.tif"), str(out), "--json", "--threads", "2"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["method"] == "model"
-    # The bundled .onnx where onnxruntime is installed (core/model_choice.py), else the .pt.
-    used = os.path.splitext(os.path.basename(str(summary["predictor"].get("model", ""))))[0]
-    assert used == os.path.splitext(os.path.basename(DEFAULT_MODEL))[0], summary
+    used = os.path.basename(str(summary["predictor"].get("model", "")))
+    assert os.path.splitext(used)[0] == "floodkd_s1_student", summary
     with rasterio.open(out) as ds:
         pred = ds.read(1)
-    with rasterio.open(label_path) as ds:
+    with rasterio.open(DATA / "LabelHand" / f"{chip}_LabelHand.tif") as ds:
         label = ds.read(1)
     ok = (label != -1) & (pred != 255)
-    water, truth = pred == 1, label == 1
-    tp = (water & truth & ok).sum()
-    iou = tp / ((water | truth) & ok).sum()
-    assert iou >= MEASURED_IOU[chip] - MARGIN, f"{chip}: water IoU {iou:.4f} < measured {MEASURED_IOU[chip]}"
+    water, truth = (pred == 1) & ok, (label == 1) & ok
+    frac, true_frac = water.sum() / ok.sum(), truth.sum() / ok.sum()
+    assert 0.4 * true_frac - 0.02 <= frac <= 1.8 * true_frac + 0.03, (frac, true_frac)
+    if MEASURED.get(chip) is not None:
+        iou = (water & truth).sum() / (water | truth).sum()
+        assert iou >= MEASURED[chip] - MARGIN, f"{chip}: water IoU {iou:.4f} < measured {MEASURED[chip]}"
+
+
+def test_evaluate_without_model_or_method_scores_the_default(capsys):
+    if not labelled_chips():
+        pytest.skip(f"real data not available: {DATA}")
+    assert main(["evaluate", "--dataset", "sen1floods11", "--root", str(DATA), "--json"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert default["method"] == "model" and "floodkd_s1_student" in default["model"]
+    assert main(["evaluate", "--dataset", "sen1floods11", "--root", str(DATA), "--method", "otsu", "--json"]) == 0
+    otsu = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "--dataset", "sen1floods11", "--root", str(DATA), "--method", "threshold", "--json"]) == 0
+    threshold = json.loads(capsys.readouterr().out)
+    assert default["n_chips"] == otsu["n_chips"] == threshold["n_chips"] == len(labelled_chips())
+    # the default model must clear both baselines on the labelled chips here
+    assert default["water_iou"] > max(otsu["water_iou"], threshold["water_iou"]) + 0.03, (default, otsu, threshold)
+
+
+def test_default_model_is_dry_on_a_dry_chip_and_wet_on_open_water():
+    import torch
+
+    ckpt = load_checkpoint(DEFAULT_MODEL)
+    model = model_from_checkpoint(ckpt)
+    from floodkd.core.representation import model_input
+
+    rng = np.random.default_rng(0)
+    land = np.stack([rng.normal(-8, 2.5, (128, 128)), rng.normal(-15, 2.5, (128, 128))]).astype(np.float32)
+    water = np.stack([rng.normal(-21, 2.5, (128, 128)), rng.normal(-28, 2.5, (128, 128))]).astype(np.float32)
+    x = model_input(np.stack([land, water]), np.ones((2, 128, 128), bool), checkpoint_bands(ckpt), ckpt)
+    with torch.no_grad():
+        p = torch.softmax(model(torch.from_numpy(x)), 1)[:, 1].mean((1, 2)).numpy()
+    assert p[0] < 0.1 and p[1] > 0.9, p
