@@ -38,10 +38,11 @@ CLASS_COLORS = {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), PERMANENT: 
 
 @dataclass
 class SegmentOptions:
-    method: str = "auto"  # auto (model if any, else otsu) | model | otsu
+    method: str = "auto"  # auto (model if any, else otsu) | model | otsu | threshold (fixed VH dB)
     model: str | None = None  # checkpoint path; None = the bundled default
     device: str = "auto"
     threshold: float = 0.5  # water-probability cut
+    vh_threshold_db: float | None = None  # method 'threshold': water below this VH dB (None: the default)
     tile: int = 512
     overlap: int = 64
     batch_size: int = 0  # tiles per forward pass; 0 = auto (2 on CPU: same speed, less memory; 8 on CUDA)
@@ -109,9 +110,10 @@ def _segment_staged(pub, input_path, options, progress):
     check_segment_options(options, progress)
     start = time.monotonic()
     source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
-    if options.method != "otsu":
+    if options.method not in ("otsu", "threshold"):
         progress.report(0.0, "loading the model")
-    predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads)
+    predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads,
+                               options.vh_threshold_db)
     result = SegmentResult(output_path, probability_path, predictor.name)
     with ExitStack() as stack:
         stack.enter_context(gdal_cache_limit(strip_cache_bytes(source.width, len(source.band_indexes), options.tile)))

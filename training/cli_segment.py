@@ -14,8 +14,13 @@ def add_parser(sub, name):
                                  "(GeoTIFF, COG, VRT, anything GDAL reads)")
     p.add_argument("output", help="destination GeoTIFF for the class raster")
     p.add_argument("--model", help="floodkd checkpoint (.pt, torch) or exported model (.onnx, onnxruntime); "
-                                   "default: the bundled model, else Otsu")
-    p.add_argument("--method", choices=["auto", "model", "otsu"], default="auto")
+                                   "default: the bundled model (.onnx where onnxruntime is installed)")
+    p.add_argument("--method", choices=["auto", "model", "otsu", "threshold"], default="auto",
+                   help="auto: the model (default: the bundled one); otsu: per-scene Otsu on VH; threshold: "
+                        "water where VH is below --vh-threshold-db")
+    p.add_argument("--vh-threshold-db", type=float, default=None,
+                   help="dB for --method threshold (default -23.25, chosen on the training data; "
+                        "see core/threshold_predictor.py)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     p.add_argument("--threshold", type=float, default=0.5, help="water-probability cut (default 0.5)")
     p.add_argument("--probability", help="also write float32 water probability here")
@@ -82,7 +87,7 @@ def run(args, engine=None) -> int:
                              threshold=args.threshold, tile=args.tile, overlap=args.overlap,
                              batch_size=args.batch_size, tta=args.tta, units=args.units,
                              bbox=parse_bbox(args.bbox) if args.bbox else None, bbox_crs=args.bbox_crs,
-                             cog=args.cog, threads=args.threads)
+                             cog=args.cog, threads=args.threads, vh_threshold_db=args.vh_threshold_db)
     engine = engine or segment_scene
     with terminate_as_interrupt():
         result = engine(args.input, args.output, context_options(options, args), args.probability,
