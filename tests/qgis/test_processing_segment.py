@@ -51,6 +51,20 @@ def test_method_otsu_needs_no_model(provider, spain_s1, tmp_path):
     assert 5.5 < result["WATER_KM2"] < 6.5  # Otsu on VH: 5.98 km2 of this chip
 
 
+def test_method_threshold_is_vh_below_the_default_db(provider, spain_s1, tmp_path):
+    from floodkd.core.threshold_predictor import VH_THRESHOLD_DB
+
+    alg = QgsApplication.processingRegistry().algorithmById("floodkd:segment")
+    options = alg.parameterDefinition("METHOD").options()
+    out = str(tmp_path / "t.tif")
+    result = run({"INPUT": str(spain_s1), "METHOD": options.index("threshold"), "OUTPUT": out})
+    assert result["USED_METHOD"] == "threshold"
+    with rasterio.open(out) as ds, rasterio.open(spain_s1) as src:
+        vh, classes = src.read(2), ds.read(1)
+    valid = np.isfinite(vh)
+    np.testing.assert_array_equal(classes[valid] == 1, vh[valid] < VH_THRESHOLD_DB)
+
+
 def test_style_applies_when_loaded_on_completion(provider, india_s1, tmp_path, loading_context):
     out = str(tmp_path / "w.tif")
     context = loading_context(out, "Flood water", "OUTPUT")
