@@ -8,9 +8,10 @@ metadata.txt, __init__.py, LICENSE, README.md, docs/*.md, plugin/,
 processing_provider/, core/, training/ (the backend the algorithms call) and
 resources/ (icon, bundled model, model card). Tests, CI, scripts, benchmarks,
 requirements.txt (it pins the CUDA build of torch), the venv and run folders
-stay out. A bundled .pt whose .onnx twin ships stays out too: both together
-exceed the 25 MB limit, and the .onnx is what desktop QGIS runs (onnxruntime,
-no PyTorch); the .pt stays in the repository for the command line. Files are those git tracks plus untracked ones git does not ignore
+stay out. A bundled .pt whose .onnx twin ships stays out too: the .onnx is what
+desktop QGIS runs (onnxruntime, no PyTorch), so the .pt would only add weight
+(it was 24 MB for the previous default); it stays in the repository for the
+command line. Files are those git tracks plus untracked ones git does not ignore
 (so a freshly exported model counts, caches and .venv do not).
 
 Fails (exit 1) when the zip is over the plugins.qgis.org limit (25 MB), when
