@@ -20,8 +20,8 @@ from .worker_runner import run_segment
 METHODS = ["auto", "model", "otsu", "threshold"]  # indices are public: append only
 DEVICES = ["auto", "cpu", "cuda"]
 INTRO = ("Maps water in a Sentinel-1 GRD scene (VV and VH backscatter; any CRS, any size), tile by tile with "
-         "overlap, with the model bundled with the plugin, a model you trained or exported, or the Otsu "
-         "threshold baseline. Water found where PERMANENT_WATER says there is normally water becomes "
+         "overlap, with the model bundled with the plugin, a model you trained or exported, or a threshold "
+         "baseline (Otsu, or a fixed VH threshold). Water found where PERMANENT_WATER says there is normally water becomes "
          "permanent water; a DEM removes water on steep slopes. Outputs are styled when QGIS opens them.")
 HELP = {
     "INPUT": "a raster with two bands, VV and VH backscatter (Sen1Floods11 S1Hand chips are in dB). Band order "
@@ -31,8 +31,9 @@ HELP = {
              "resources/models). Or a floodkd model file: an exported .onnx (runs with onnxruntime) or a "
              "checkpoint .pt (needs torch and segmentation-models-pytorch), e.g. the output of 'Distil a "
              "Sentinel-1 student' or of 'Export a model to ONNX'.",
-    "METHOD": "auto: the model (falls back to Otsu, with a warning, when no model can run here); model: the "
-              "model, or an error saying what is missing; otsu: the paper's baseline, one Otsu threshold on "
+    "METHOD": "auto: the model (falls back to the fixed VH threshold, with a warning saying what to install, "
+              "when no model can run here); model: the model, or an error saying what is missing; otsu: the "
+              "paper's baseline, one Otsu threshold on "
               "the scene's VH histogram (needs neither onnxruntime nor torch); threshold: water where VH is "
               "below a fixed -23.25 dB, chosen on the bundled model's training data (the bar every model "
               "must clear).",
@@ -143,7 +144,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
 
     def add_scene_parameters(self):
         """INPUT (segmentchange adds PRE_FLOOD right after it)."""
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Sentinel-1 scene (VV, VH in dB)"))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Sentinel-1 scene (VV, VH)"))
 
     def engine(self, parameters, context):
         """The core call (segmentchange binds its pre-flood scene here)."""
