@@ -21,8 +21,9 @@ METHODS = ["auto", "model", "otsu", "threshold"]  # indices are public: append o
 DEVICES = ["auto", "cpu", "cuda"]
 INTRO = ("Maps water in a Sentinel-1 GRD scene (VV and VH backscatter; any CRS, any size), tile by tile with "
          "overlap, with the model bundled with the plugin, a model you trained or exported, or a threshold "
-         "baseline (Otsu, or a fixed VH threshold). Water found where PERMANENT_WATER says there is normally water becomes "
-         "permanent water; a DEM removes water on steep slopes. Outputs are styled when QGIS opens them.")
+         "baseline (Otsu, or a fixed VH threshold). Water found where PERMANENT_WATER says there is normally "
+         "water becomes permanent water; a DEM removes water on steep slopes. Outputs are styled when QGIS "
+         "opens them.")
 HELP = {
     "INPUT": "a raster with two bands, VV and VH backscatter (Sen1Floods11 S1Hand chips are in dB). Band order "
              "comes from the band descriptions when they name VV and VH, else band 1 = VV, band 2 = VH. NaN "
