@@ -106,3 +106,12 @@ def test_cancelled_training_writes_no_checkpoint(provider, mini_ombria, tmp_path
     with pytest.raises(QgsProcessingException, match="[Cc]ancel"):
         run("trainteacher", {**TINY, "ROOT": str(mini_ombria), "OUTPUT": str(tmp_path / "t.pt")}, feedback)
     assert not any(name.endswith(".pt") for name in os.listdir(tmp_path))
+
+
+def test_training_without_validation_says_so(provider, mini_ombria, tmp_path):
+    feedback = RecordingFeedback()
+    out = run("trainsupervised", {**TINY, "ROOT": str(mini_ombria), "VAL_SPLIT": "none",
+                                  "OUTPUT": str(tmp_path / "s1.pt")}, feedback)
+    assert os.path.exists(out["OUTPUT"]) and out.get("BEST_WATER_IOU") is None  # absent, not NaN
+    log = "\n".join(feedback.lines)
+    assert "no validation" in log and "nan" not in log.lower()
