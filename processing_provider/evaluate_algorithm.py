@@ -1,13 +1,14 @@
 """floodkd:evaluate -- pooled water IoU of a checkpoint or Otsu on a labelled dataset."""
 import json
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputNumber,
+from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
                        QgsProcessingParameterString)
 
 from .feedback import FeedbackProgress, run_core
-from .help import help_text, readme_url
+from .help import help_text
 from .train_algorithms import HELP as TRAIN_HELP
+from .train_algorithms import TrainingGroup
 
 DATASETS = ["sen1floods11", "ombria", "pairs"]
 DEVICES = ["auto", "cpu", "cuda"]
@@ -33,7 +34,7 @@ HELP = {
 METRICS = ("water_iou", "miou", "f1", "accuracy", "n_chips")
 
 
-class EvaluateAlgorithm(QgsProcessingAlgorithm):
+class EvaluateAlgorithm(TrainingGroup):
     DATASET, ROOT, SPLIT, MODEL, METHOD, DEVICE = "DATASET", "ROOT", "SPLIT", "MODEL", "METHOD", "DEVICE"
     OUTPUT_CSV, OUTPUT_PANEL, OUTPUT_JSON = "OUTPUT_CSV", "OUTPUT_PANEL", "OUTPUT_JSON"
 
@@ -43,17 +44,8 @@ class EvaluateAlgorithm(QgsProcessingAlgorithm):
     def displayName(self):  # noqa: N802
         return "Evaluate a flood model on labelled chips"
 
-    def group(self):
-        return "Training"
-
-    def groupId(self):  # noqa: N802
-        return "training"
-
     def shortHelpString(self):  # noqa: N802
         return help_text(self, INTRO, HELP)
-
-    def helpUrl(self):  # noqa: N802
-        return readme_url("training-distillation-and-evaluation")
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         ok, message = super().checkParameterValues(parameters, context)

@@ -1,12 +1,12 @@
 """floodkd:exportonnx -- a trained checkpoint (.pt) as an ONNX model that segment runs without PyTorch."""
 import os
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputString, QgsProcessingParameterFile,
+from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFile,
                        QgsProcessingParameterFileDestination)
 
 from .feedback import FeedbackProgress
-from .help import help_text, readme_url
-from .train_algorithms import MODELS_DIR
+from .help import help_text
+from .train_algorithms import MODELS_DIR, TrainingGroup
 from .worker_runner import run_job
 
 INTRO = ("Writes a floodkd checkpoint as an ONNX model: the network with its softmax, any tile size, and the "
@@ -21,7 +21,7 @@ HELP = {
 }
 
 
-class ExportOnnxAlgorithm(QgsProcessingAlgorithm):
+class ExportOnnxAlgorithm(TrainingGroup):
     INPUT, OUTPUT = "INPUT", "OUTPUT"
 
     def name(self):
@@ -30,17 +30,8 @@ class ExportOnnxAlgorithm(QgsProcessingAlgorithm):
     def displayName(self):  # noqa: N802
         return "Export a model to ONNX"
 
-    def group(self):
-        return "Training"
-
-    def groupId(self):  # noqa: N802
-        return "training"
-
     def shortHelpString(self):  # noqa: N802
         return help_text(self, INTRO, HELP)
-
-    def helpUrl(self):  # noqa: N802
-        return readme_url("training-distillation-and-evaluation")
 
     def createInstance(self):  # noqa: N802
         return ExportOnnxAlgorithm()

@@ -60,16 +60,23 @@ def no_validation_text(iou):
     return f"val water IoU {iou:.4f}" if iou is not None and math.isfinite(iou) else "no validation"
 
 
-class TrainAlgorithmBase(QgsProcessingAlgorithm):
-    """Parameters shared by the trainers; subclasses add theirs and pick the trainer."""
-
-    ROLE = ""
+class TrainingGroup(QgsProcessingAlgorithm):
+    """The toolbox group 'Training' (trainers, evaluate, exportonnx) and its README section."""
 
     def group(self):
         return "Training"
 
     def groupId(self):  # noqa: N802
         return "training"
+
+    def helpUrl(self):  # noqa: N802
+        return readme_url("training-distillation-and-evaluation")
+
+
+class TrainAlgorithmBase(TrainingGroup):
+    """Parameters shared by the trainers; subclasses add theirs and pick the trainer."""
+
+    ROLE = ""
 
     def createInstance(self):  # noqa: N802
         return type(self)()
@@ -79,9 +86,6 @@ class TrainAlgorithmBase(QgsProcessingAlgorithm):
 
     def shortHelpString(self):  # noqa: N802
         return help_text(self, self.intro(), HELP)
-
-    def helpUrl(self):  # noqa: N802
-        return readme_url("training-distillation-and-evaluation")
 
     def initAlgorithm(self, config=None):  # noqa: N802
         num = QgsProcessingParameterNumber
