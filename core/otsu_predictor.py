@@ -6,6 +6,7 @@ from rasterio.windows import Window
 
 from .bands import S1_BANDS, VH
 from .errors import InputError
+from .predictor_common import below_threshold_probability
 from .progress import Progress
 from .raster_io import read_block
 
@@ -55,9 +56,7 @@ class OtsuPredictor:
         progress.info(f"Otsu threshold on VH: {self.threshold_db:.2f} dB")
 
     def predict(self, raw, valid):
-        vh = raw[:, self.bands.index(VH)]
-        z = np.clip(vh - np.float32(self.threshold_db), -50, 50)
-        return (1.0 / (1.0 + np.exp(z))).astype(np.float32)
+        return below_threshold_probability(raw[:, self.bands.index(VH)], self.threshold_db)
 
     def describe(self):
         return {"method": "otsu", "threshold_db": self.threshold_db}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 RESOURCES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources")
 DEFAULT_MODEL = os.path.join(RESOURCES, "models", "floodkd_s1_student.pt")
 
@@ -26,3 +28,10 @@ def cpu_threads(threads: int = 0) -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def below_threshold_probability(vh: np.ndarray, threshold_db: float) -> np.ndarray:
+    """Water probability of a VH threshold: a logistic of the dB distance below it (1 dB scale),
+    so a probability cut of 0.5 is exactly the dB split (Otsu and the fixed threshold)."""
+    z = np.clip(vh - np.float32(threshold_db), -50, 50)
+    return (1.0 / (1.0 + np.exp(z))).astype(np.float32)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .bands import S1_BANDS, VH
 from .errors import InputError
+from .predictor_common import below_threshold_probability
 from .progress import Progress
 
 VH_THRESHOLD_DB = -23.25
@@ -35,9 +36,7 @@ class ThresholdPredictor:
         progress.info(f"fixed threshold on VH: water below {self.threshold_db:.2f} dB")
 
     def predict(self, raw, valid):
-        vh = raw[:, self.bands.index(VH)]
-        z = np.clip(vh - np.float32(self.threshold_db), -50, 50)
-        return (1.0 / (1.0 + np.exp(z))).astype(np.float32)
+        return below_threshold_probability(raw[:, self.bands.index(VH)], self.threshold_db)
 
     def describe(self):
         return {"method": "threshold", "threshold_db": self.threshold_db}

@@ -24,6 +24,12 @@ def shared_file(*parts) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def shared():
+    """``shared("etci2021")``: a path under ../shared/data, or skip (tests cannot import conftest)."""
+    return shared_file
+
+
 @pytest.fixture
 def spain_s1():
     return shared_file("sen1floods11", "S1Hand", "Spain_7370579_S1Hand.tif")

@@ -1,6 +1,4 @@
 """The ETCI 2021 and TerraMind readers on the real files in ../shared/data."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -10,19 +8,11 @@ from floodkd.training.data_etci import (ANCHORS, REFERENCE_DB, SCENE_CALIBRATION
 from floodkd.training.data_terramind import TerraMindTiles
 from floodkd.training.datasets import read_raster
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-def shared_file(*parts) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} (expected ../shared/data beside the repo)")
-    return path
 
 
 @pytest.fixture(scope="module")
-def etci_root():
-    return str(shared_file("etci2021"))
+def etci_root(shared):
+    return str(shared("etci2021"))
 
 
 def test_bytes_to_db_hits_the_knots_and_extrapolates_linearly():
@@ -87,8 +77,8 @@ def test_etci_unknown_scene_and_empty_root_are_clear_errors(etci_root, tmp_path)
         Etci2021(str(tmp_path))
 
 
-def test_terramind_tiles_read_as_db_with_lulc_water():
-    root = str(shared_file("terramind_examples"))
+def test_terramind_tiles_read_as_db_with_lulc_water(shared):
+    root = str(shared("terramind_examples"))
     unl = TerraMindTiles(root)
     lab = TerraMindTiles(root, label_source="lulc")
     assert not unl.labelled and lab.labelled and len(lab) >= 1

@@ -1,6 +1,4 @@
 """dB augmentation: reproducible, bounded, nodata kept, clean copy for the teacher."""
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -8,14 +6,6 @@ from floodkd.training.data_etci import S1_DB_BANDS, Etci2021
 from floodkd.training.datasets import ConcatChips
 from floodkd.training.db_augment import DbAugmentConfig, DbSamples, augment_db
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-def shared_file(*parts) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} (expected ../shared/data beside the repo)")
-    return path
 
 
 def test_augment_db_shifts_within_bounds_and_keeps_nodata():
@@ -38,8 +28,8 @@ def test_augment_db_shifts_within_bounds_and_keeps_nodata():
     assert speckled[:, valid].std() > 0.5
 
 
-def test_db_samples_are_reproducible_and_renormalised():
-    data = Etci2021(str(shared_file("etci2021")))
+def test_db_samples_are_reproducible_and_renormalised(shared):
+    data = Etci2021(str(shared("etci2021")))
     train = DbSamples(data, S1_DB_BANDS, seed=3, crop=128)
     a, b = train[5], train[5]
     assert np.array_equal(a["s1"], b["s1"]) and a["s1"].shape == (2, 128, 128)
