@@ -5,7 +5,7 @@ chosen on the training data of the bundled model and never on validation
 chips: it maximises the pooled water IoU over the 554 ETCI 2021 tiles (both
 scenes, brought to dB by training/data_etci.py, water policy there), scanned on
 a 0.25 dB grid from -40 to 0 dB (IoU 0.532 there; -21 dB gives 0.424, -25 dB
-0.48). Rerun: ``python -m floodkd.training.threshold_fit ../shared/data/etci2021``.
+0.403). Rerun: ``python -m floodkd.training.threshold_fit ../shared/data/etci2021``.
 The probability is a logistic of the distance below the threshold (1 dB
 scale), so THRESHOLD 0.5 is exactly the dB split.
 """
