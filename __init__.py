@@ -5,7 +5,7 @@ The repository root is both the QGIS plugin folder and the headless package
 (called by QGIS) does.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def classFactory(iface):  # noqa: N802 (QGIS's name)

@@ -85,7 +85,7 @@ def peak_rss_mb(cmd) -> tuple:
 
 
 def make_checkpoint(folder: Path) -> tuple:
-    from floodkd.core.predictors import default_model_path
+    from floodkd.core.predict.factory import default_model_path
 
     bundled = default_model_path()
     if bundled:
@@ -93,8 +93,8 @@ def make_checkpoint(folder: Path) -> tuple:
     import torch
 
     from floodkd.core.bands import S1_BANDS
-    from floodkd.core.checkpoint import make_checkpoint as bundle, save_checkpoint
-    from floodkd.core.models import build_model
+    from floodkd.core.models.checkpoint import make_checkpoint as bundle, save_checkpoint
+    from floodkd.core.models.architectures import build_model
 
     torch.manual_seed(0)
     model = build_model("deeplabv3plus", "resnet34", 2, 2)
@@ -108,7 +108,7 @@ def compute_floor(checkpoint: str) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from floodkd.core.checkpoint import load_checkpoint, model_from_checkpoint
+    from floodkd.core.models.checkpoint import load_checkpoint, model_from_checkpoint
 
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     ckpt = load_checkpoint(checkpoint)
@@ -128,8 +128,8 @@ def compute_floor(checkpoint: str) -> dict:
 
 NAIVE = """
 import sys, numpy as np, rasterio, torch
-from floodkd.core.checkpoint import load_checkpoint, model_from_checkpoint, checkpoint_bands
-from floodkd.core.representation import model_input
+from floodkd.core.models.checkpoint import load_checkpoint, model_from_checkpoint, checkpoint_bands
+from floodkd.core.predict.representation import model_input
 ckpt = load_checkpoint(sys.argv[1]); model = model_from_checkpoint(ckpt)
 with rasterio.open(sys.argv[2]) as ds:
     raw = ds.read(out_dtype="float32"); profile = ds.profile
@@ -172,7 +172,7 @@ def main(argv=None) -> int:
     methods = [("model (torch)", ["--model", checkpoint])]
     if args.onnx:
         onnx_path = folder / "model.onnx"
-        subprocess.run([PYTHON, "-m", "floodkd.training.cli", "export-onnx", checkpoint, str(onnx_path)],
+        subprocess.run([PYTHON, "-m", "floodkd.cli", "export-onnx", checkpoint, str(onnx_path)],
                        check=True, capture_output=True)
         methods.append(("model (onnxruntime)", ["--model", str(onnx_path)]))
     methods.append(("otsu", ["--method", "otsu"]))
@@ -192,7 +192,7 @@ def main(argv=None) -> int:
                 notes.append(f"skipped {name} at {size} px: about {guess:.0f} s expected, {left:.0f} s of budget left")
                 continue
             out = folder / f"out_{size}_{name.split()[0]}.tif"
-            cmd = ["floodkd.training.cli", "segment", str(scene), str(out), "--device", "cpu", "--json", *extra]
+            cmd = ["floodkd.cli", "segment", str(scene), str(out), "--device", "cpu", "--json", *extra]
             stats, result = peak_rss_mb(cmd)
             summary = json.loads([x for x in result["stdout"].splitlines() if x.startswith("{")][-1])
             rates[name] = size * size / stats["seconds"]

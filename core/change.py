@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .destinations import Destinations, run_inputs
-from .area import km2_text
+from .io.destinations import Destinations, run_inputs
+from .geo.area import km2_text
 from .progress import Progress, ScaledProgress
-from .publish import Publication
+from .io.publish import Publication
 from .segment import SegmentOptions, SegmentResult, segment_scene
 
 
@@ -57,9 +57,9 @@ def check_pre_flood_covers(pre_flood_path: str, input_path: str, options: Segmen
     (Otherwise the check would fire only later, on the segmented pre-flood
     scene, naming its temporary file.)
     """
-    from .context import check_covers
-    from .extent import crop_to_extent
-    from .raster_io import inspect_sar, open_raster
+    from .geo.context import check_covers
+    from .geo.extent import crop_to_extent
+    from .io.raster_io import inspect_sar, open_raster
 
     source = inspect_sar(input_path)
     if options.bbox is not None:

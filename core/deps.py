@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .runtimes import installed
+from .predict.runtimes import installed
 
 # Pins: the same versions as requirements.txt (tests/test_deps.py keeps them equal).
 ONNX_PINS = ("onnxruntime==1.31.1",)

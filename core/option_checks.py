@@ -27,7 +27,7 @@ def check_segment_options(options, progress: Progress | None = None) -> None:
     Warns when TILE is below SLOW_TILE, and caps THREADS at THREADS_PER_CPU x
     the usable CPUs (with a warning): the map does not depend on it.
     """
-    from .predictor_common import cpu_threads
+    from .predict.common import cpu_threads
 
     progress = progress or Progress()
     check_probability(options.threshold)

@@ -13,23 +13,23 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from rasterio.windows import Window
 
-from .area import row_areas_km2
+from .geo.area import row_areas_km2
 from .bands import S1_BANDS
 from .classes import DRY, FLOOD, NODATA, PERMANENT
-from .context import context_masks
+from .geo.context import context_masks
 from .errors import InputError
-from .gdal_cache import gdal_cache_limit, strip_cache_bytes
+from .io.gdal_cache import gdal_cache_limit, strip_cache_bytes
 from .option_checks import check_segment_options
-from .predictors import make_predictor
-from .destinations import Destinations, run_inputs
-from .products import write_products
-from .publish import publishing
+from .predict.factory import make_predictor
+from .io.destinations import Destinations, run_inputs
+from .products.derived import write_products
+from .io.publish import publishing
 from .progress import Progress, ScaledProgress, TimeLeft
-from .raster_io import output_profile
+from .io.raster_io import output_profile
 from .source_prep import prepare_source
-from .stats import ClassStats
-from .strip_reader import strip_tile_batches
-from .tiling import blend_weights, tile_starts
+from .products.stats import ClassStats
+from .io.strip_reader import strip_tile_batches
+from .predict.tiling import blend_weights, tile_starts
 
 WATER = FLOOD  # what the network finds; context layers may turn it into PERMANENT
 PROB_NODATA = -1.0
@@ -53,7 +53,7 @@ class SegmentOptions:
     cog: bool = False  # write Cloud Optimized GeoTIFFs (with overviews)
     threads: int = 0  # CPU threads for the network; 0 = the CPUs this process may use
     chunk_width: int = 4096  # columns read at once within a strip (bounds memory on wide scenes)
-    # Context layers and products (core/context.py, core/products.py):
+    # Context layers and products (core/geo/context.py, core/products/derived.py):
     permanent_water: str | None = None  # raster: water where value >= permanent_water_threshold -> class 2
     permanent_water_threshold: float = 80.0  # JRC GSW occurrence in %; 1 for a 0/1 mask
     dem: str | None = None  # elevation (m): water on slopes > max_slope degrees -> dry
@@ -93,7 +93,7 @@ def segment_scene(input_path: str, output_path: str, options: SegmentOptions | N
     (permanent water, DEM slope) refine the classes (2 = permanent water);
     ``polygons_path`` (.gpkg), ``stats_path`` (.csv/.json) and ``quicklook_path``
     (.png) add products. All are published together at the end or not at all
-    (core/publish.py; ``style`` and ``publication`` are explained there).
+    (core/io/publish.py; ``style`` and ``publication`` are explained there).
     """
     options = options or SegmentOptions()
     progress = progress or Progress()

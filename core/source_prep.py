@@ -5,9 +5,9 @@ from dataclasses import replace
 
 from .bands import S1_BANDS
 from .errors import InputError
-from .extent import crop_to_extent
+from .geo.extent import crop_to_extent
 from .progress import Progress
-from .raster_io import decimated_values, inspect_sar
+from .io.raster_io import decimated_values, inspect_sar
 from .units import check_plausible, check_units, describe_units, detect_units
 
 

@@ -77,10 +77,11 @@ class EvaluateAlgorithm(TrainingGroup):
             self.addOutput(QgsProcessingOutputNumber(key.upper(), key.replace("_", " ")))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ..core.model_choice import bundled_model, why_no_bundled_model
-        from ..core.runtimes import torch_in_process
-        from ..training.cli_evaluate import build_dataset, model_needs_s2
-        from ..training.evaluate import evaluate
+        from ..core.predict.model_choice import bundled_model, why_no_bundled_model
+        from ..core.predict.runtimes import torch_in_process
+        from ..training.data.catalog import open_evaluation_dataset
+        from ..training.evaluation.scoring import model_needs_s2
+        from ..training.evaluation.scoring import evaluate
 
         model = None
         if METHODS[self.parameterAsEnum(parameters, self.METHOD, context)] == "model":
@@ -101,7 +102,7 @@ class EvaluateAlgorithm(TrainingGroup):
         json_path = self.parameterAsFileOutput(parameters, self.OUTPUT_JSON, context) or None
 
         def score():
-            dataset = build_dataset(kind, root, split, bool(model) and model_needs_s2(model))
+            dataset = open_evaluation_dataset(kind, root, split, bool(model) and model_needs_s2(model))
             return evaluate(dataset, model or "otsu",
                             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
                             csv_path=csv_path, panel_path=panel, progress=FeedbackProgress(feedback))

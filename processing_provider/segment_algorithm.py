@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProces
                        QgsProcessingParameterRasterDestination, QgsProcessingParameterRasterLayer,
                        QgsProcessingParameterDefinition)
 
-from ..core.area import km2_text
+from ..core.geo.area import km2_text
 from .context_params import HELP as CONTEXT_HELP
 from .context_params import add_context_parameters, context_outputs, read_context_parameters
 from .feedback import FeedbackProgress
@@ -54,7 +54,7 @@ HELP = {
 def scene_problem(alg, parameters, name, context):
     """Why raster parameter ``name`` is not a usable VV/VH scene (read from its header only), or None."""
     from ..core.errors import InputError
-    from ..core.raster_io import inspect_sar
+    from ..core.io.raster_io import inspect_sar
 
     layer = alg.parameterAsRasterLayer(parameters, name, context)
     if layer is None:

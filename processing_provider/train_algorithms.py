@@ -14,14 +14,14 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputFile, QgsProce
                        QgsProcessingParameterNumber, QgsProcessingParameterString)
 
 from ..core.progress import TimeLeft
+from ..training.data.catalog import DEFAULT_VAL_SPLIT as DEFAULT_VAL
+from ..training.data.catalog import TRAINING_DATASETS as DATASETS
 from .feedback import FeedbackProgress
 from .worker_runner import run_job
 from .help import help_text, readme_url
 
-DATASETS = ["sen1floods11", "ombria", "pairs"]
 DEVICES = ["auto", "cpu", "cuda"]
 ARCHS = ["deeplabv3plus", "unet", "fpn"]
-DEFAULT_VAL = {"sen1floods11": "valid", "ombria": "val", "pairs": "none"}
 MODELS_DIR = os.path.join(os.path.expanduser("~"), "floodkd", "models")
 HELP = {
     "DATASET": "layout of the labelled folder: sen1floods11 (its native folders: S1Hand, S2Hand, LabelHand and the "
@@ -121,7 +121,7 @@ class TrainAlgorithmBase(TrainingGroup):
         """Subclasses add their parameters here."""
 
     def config(self, parameters, context, **extra):
-        from ..training.trainer import TrainConfig
+        from ..training.fit.trainer import TrainConfig
 
         p = parameters
         return TrainConfig(

@@ -1,6 +1,6 @@
-"""Run torch work out of desktop QGIS's process: the worker process (training/worker.py).
+"""Run torch work out of desktop QGIS's process: the worker process (worker/server.py).
 
-In desktop QGIS the plugin keeps torch out of the process (core/runtimes.py);
+In desktop QGIS the plugin keeps torch out of the process (core/predict/runtimes.py);
 the algorithms then send a .pt model's segmentation, training and export to
 the worker through :func:`run_job` and get back the same result, errors and
 cancel. qgis_process and other hosts run in process, as before.
@@ -10,11 +10,11 @@ from functools import partial
 
 from qgis.core import QgsApplication
 
-from ..core.destinations import style_sidecar
-from ..core.model_choice import model_needs_torch
-from ..core.runtimes import allow_torch_in_process, keep_torch_out_of_process, torch_in_process
-from ..training import worker_jobs
-from ..training.worker_client import run_job as run_in_worker
+from ..core.io.destinations import style_sidecar
+from ..core.predict.model_choice import model_needs_torch
+from ..core.predict.runtimes import allow_torch_in_process, keep_torch_out_of_process, torch_in_process
+from ..worker import jobs as worker_jobs
+from ..worker.client import run_job as run_in_worker
 from .feedback import run_core
 
 GUI_REASON = ("desktop QGIS: importing PyTorch there crashes QGIS (triton's LLVM clashes with the Mesa LLVM "
@@ -37,7 +37,7 @@ def configure_runtime():
 
 
 def run_job(job, args, progress, needs_torch=True):
-    """Run ``job`` (training/worker_jobs.py) here, or in the worker when it needs torch and torch must stay out."""
+    """Run ``job`` (worker/jobs.py) here, or in the worker when it needs torch and torch must stay out."""
     if needs_torch and not torch_in_process():
         progress.info("running in a separate Python process (PyTorch is kept out of desktop QGIS)")
         return run_core(run_in_worker, job, args, progress)

@@ -5,7 +5,7 @@
 
 The zip holds one folder, ``floodkd/``, with only what the plugin runs:
 metadata.txt, __init__.py, LICENSE, README.md, docs/*.md, plugin/,
-processing_provider/, core/, training/ (the backend the algorithms call) and
+processing_provider/, core/, training/ and worker/ (the backend the algorithms call) and
 resources/ (icon, bundled model, model card). Tests, CI, scripts, benchmarks,
 requirements.txt (it pins the CUDA build of torch), the venv and run folders
 stay out. A bundled .pt whose .onnx twin ships stays out too: the .onnx is what
@@ -31,7 +31,7 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN = "floodkd"
 TOP_FILES = ["metadata.txt", "__init__.py", "LICENSE", "README.md"]
-FOLDERS = ["plugin", "processing_provider", "core", "training", "resources", "docs"]
+FOLDERS = ["plugin", "processing_provider", "core", "training", "worker", "resources", "docs"]
 SKIP_SUFFIXES = (".pyc", ".pyo", ".part", ".orig", ".rej", "~")
 DOCS_SUFFIXES = (".md",)  # docs/ gives its text only; screenshots stay in the repository
 REQUIRED_METADATA = ["name", "qgisMinimumVersion", "description", "about", "version", "author"]

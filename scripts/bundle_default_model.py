@@ -1,8 +1,15 @@
 """Bundle a trained student as the default model (resources/models/floodkd_s1_student.pt).
 
 Copies the checkpoint without its optimiser/resume state (float32 weights), records
-the validation figures from scripts/default_model_results.py --json, and checks
-that the weights are finite. Then run scripts/export_bundled_onnx.py for the .onnx.
+the validation figures from scripts/default_model_results.py --json, checks that
+the weights are finite, and writes the .onnx twin beside it (the .pt's name with
+.onnx). The .onnx is what segment uses by default wherever onnxruntime is
+installed (core/predict/model_choice.py), so the bundled model runs without
+PyTorch. It is `floodkd export-onnx` of the checkpoint with the weights stored
+as float16 and a Cast to float32 in front of the graph (computation stays
+float32; the export folds batch norm into the convolutions, which rounds those
+to float16 at ~5e-4 relative), which halves the file. The checksum
+(core/models/onnx_weights.py) is recomputed for the stored weights.
 
   .venv/bin/python scripts/bundle_default_model.py --src runs/default/student_s0.last.pt \
       --results runs/default/results.json
@@ -13,6 +20,9 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+
+import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "resources", "models", "floodkd_s1_student.pt")
@@ -21,7 +31,7 @@ TRAINING = {
     "recipe": "scripts/train_default_model.py --stage all --seeds 0 1 2 (6 epochs x 34 steps, batch 16 of "
               "128x128 crops, SGD 0.02 momentum 0.9 poly 0.9, edge-weighted CE); shipped: seed 0, last epoch "
               "(chosen before training, no selection on validation)",
-    "labelled": "ETCI 2021, both scenes (554 tiles), VV/VH bytes -> dB per scene (training/data_etci.py); "
+    "labelled": "ETCI 2021, both scenes (554 tiles), VV/VH bytes -> dB per scene (training/data/etci.py); "
                 "water = flood | water body, Nebraska flood-only pixels ignored",
     "unlabelled": "ETCI Nebraska without labels, TerraMind S1 RTC tiles, Sen1Floods11 S1 chips without a hand label",
     "teacher": "tinyunet width 48 (3.1 M parameters) on the same labelled data; the student (width 24, "
@@ -33,6 +43,54 @@ TRAINING = {
 }
 
 
+def store_float16(proto) -> int:
+    """Float32 initializers become float16 + Cast (in place); returns how many."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    casts = []
+    for init in proto.graph.initializer:
+        if init.data_type != TensorProto.FLOAT or not init.dims:  # scalars and shapes stay as they are
+            continue
+        values = numpy_helper.to_array(init)
+        if np.abs(values).max(initial=0) >= 65504:  # would overflow float16
+            continue
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(values.astype(np.float16), f"{name}__fp16"))
+        casts.append(helper.make_node("Cast", [f"{name}__fp16"], [name], to=TensorProto.FLOAT,
+                                      name=f"{name}__to_float"))
+    nodes = list(proto.graph.node)
+    del proto.graph.node[:]
+    proto.graph.node.extend(casts + nodes)
+    return len(casts)
+
+
+def export_half(pt: str, out: str) -> None:
+    import onnx
+
+    from floodkd.core.models.onnx_export import export_onnx, weights_checksum
+    from floodkd.core.models.onnx_weights import WEIGHTS_KEY
+
+    folder = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".onnx", dir=folder)
+    os.close(fd)
+    try:
+        export_onnx(pt, tmp)
+        proto = onnx.load(tmp)
+        n = store_float16(proto)
+        onnx.checker.check_model(proto)
+        digest = weights_checksum(proto.SerializeToString(), pt)
+        for entry in proto.metadata_props:
+            if entry.key == WEIGHTS_KEY:
+                entry.value = digest
+        onnx.save(proto, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    print(f"wrote {out} ({os.path.getsize(out) / 2**20:.1f} MiB, {n} weight tensors as float16)")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--src", required=True)
@@ -42,7 +100,7 @@ def main(argv=None):
 
     import torch
 
-    from floodkd.core.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+    from floodkd.core.models.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 
     src = load_checkpoint(args.src)
     ckpt = {k: v for k, v in src.items() if k not in ("resume",)}
@@ -62,6 +120,7 @@ def main(argv=None):
     model_from_checkpoint(ckpt)  # must rebuild
     save_checkpoint(ckpt, args.out)
     print(f"wrote {args.out} ({os.path.getsize(args.out) / 2**20:.2f} MiB)")
+    export_half(args.out, os.path.splitext(args.out)[0] + ".onnx")
     return 0
 
 

@@ -20,7 +20,7 @@ DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data"))
 
 
 def score(dataset, predictor):
-    from floodkd.training.evaluate import evaluate
+    from floodkd.training.evaluation.scoring import evaluate
 
     r = evaluate(dataset, predictor, device="cpu")
     return r["water_iou"]
@@ -29,7 +29,7 @@ def score(dataset, predictor):
 def per_chip(dataset, predictor, csv_path):
     import csv
 
-    from floodkd.training.evaluate import evaluate
+    from floodkd.training.evaluation.scoring import evaluate
 
     evaluate(dataset, predictor, device="cpu", csv_path=csv_path)
     with open(csv_path) as fh:
@@ -43,8 +43,8 @@ def main(argv=None):
     ap.add_argument("--json")
     args = ap.parse_args(argv)
 
-    from floodkd.training.data_sen1floods11 import Sen1Floods11
-    from floodkd.training.data_terramind import TerraMindTiles
+    from floodkd.training.data.sen1floods11 import Sen1Floods11
+    from floodkd.training.data.terramind import TerraMindTiles
 
     val = Sen1Floods11(os.path.join(args.data, "sen1floods11"), "all", label_source="hand")
     tm = TerraMindTiles(os.path.join(args.data, "terramind_examples"), label_source="lulc")

@@ -21,8 +21,4 @@ $FK distill $COMMON --teacher "$TEACHER" --unlabelled-dataset ombria --unlabelle
 wait
 for m in supervised student_after; do
     $FK evaluate --dataset ombria --root ../shared/data/ombria --split val --model "$OUT/$m.pt" --device cpu --json
-    .venv/bin/python scripts/bundle_model.py bundle --src "$OUT/$m.pt" --offset 246 --scale 7.6 --smooth 3 \
-        --out "$OUT/${m}_db.pt"
-    $FK evaluate --dataset sen1floods11 --root ../shared/data/sen1floods11 --split test \
-        --model "$OUT/${m}_db.pt" --device cpu --csv "$OUT/${m}_s11.csv" --json
 done

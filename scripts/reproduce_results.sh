@@ -76,16 +76,3 @@ for ckpt in "$OUT"/*.pt; do
     evaluate "${name}_last" --model "${ckpt%.pt}.last.pt"
 done
 "$ROOT/.venv/bin/python" "$ROOT/scripts/results_table.py" "$OUT" | tee "$OUT/table.md"
-
-# The bundled default model (written to $OUT, not over resources/models/): the
-# seed-0 KD student with the dB -> OMBRIA byte representation, scored on the two
-# labelled Sen1Floods11 chips against Otsu.
-"$ROOT/.venv/bin/python" "$ROOT/scripts/bundle_model.py" bundle --src "$OUT/student_kd_s$first.pt" \
-    --offset 246 --scale 7.6 --smooth 3 --facts "$ROOT/docs/ombria_student.facts.json" \
-    --out "$OUT/floodkd_s1_student.pt"
-S11=${S11:-../shared/data/sen1floods11}
-"$FK" evaluate --dataset sen1floods11 --root "$S11" --split test --model "$OUT/floodkd_s1_student.pt" \
-    --csv "$OUT/eval/s11_bundled.csv" --device cpu --json >"$OUT/s11_bundled.json"
-"$FK" evaluate --dataset sen1floods11 --root "$S11" --split test --method otsu \
-    --csv "$OUT/eval/s11_otsu.csv" --json >"$OUT/s11_otsu.json"
-cat "$OUT/eval/s11_bundled.csv" "$OUT/eval/s11_otsu.csv"

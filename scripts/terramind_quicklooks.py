@@ -37,9 +37,9 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from floodkd.core.threshold_predictor import VH_THRESHOLD_DB
-    from floodkd.training.data_terramind import TerraMindTiles
-    from floodkd.training.evaluate import CheckpointModel
+    from floodkd.core.predict.threshold_predictor import VH_THRESHOLD_DB
+    from floodkd.training.data.terramind import TerraMindTiles
+    from floodkd.training.evaluation.scoring import CheckpointModel
 
     data = TerraMindTiles(DATA, label_source="lulc")
     model = CheckpointModel(args.model, data, device="cpu")

@@ -7,7 +7,7 @@ Runs, under OUT (default runs/default):
 Each run writes *.last.pt after every epoch and resumes from it when rerun.
 
 Data (../shared/data, read only):
-  labelled training: ETCI 2021, both scenes, bytes -> dB per scene (training/data_etci.py)
+  labelled training: ETCI 2021, both scenes, bytes -> dB per scene (training/data/etci.py)
   unlabelled (student's second half): ETCI Nebraska without its noisy labels, the TerraMind
       S1 RTC tiles, and the Sen1Floods11 S1 chips that have no hand label here
   validation: every Sen1Floods11 chip with a hand label (never trained on, not even unlabelled)
@@ -28,11 +28,11 @@ DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data"))
 
 
 def datasets(data_root, seed):
-    from floodkd.training.data_etci import S1_DB_BANDS, Etci2021
-    from floodkd.training.data_sen1floods11 import Sen1Floods11
-    from floodkd.training.data_terramind import TerraMindTiles
-    from floodkd.training.datasets import ConcatChips
-    from floodkd.training.db_augment import DbSamples
+    from floodkd.training.data.etci import S1_DB_BANDS, Etci2021
+    from floodkd.training.data.sen1floods11 import Sen1Floods11
+    from floodkd.training.data.terramind import TerraMindTiles
+    from floodkd.training.data.datasets import ConcatChips
+    from floodkd.training.data.db_augment import DbSamples
 
     etci_root = os.path.join(data_root, "etci2021")
     s1f_root = os.path.join(data_root, "sen1floods11")
@@ -50,7 +50,7 @@ def datasets(data_root, seed):
 
 
 def config(out, seed, width, args, **extra):
-    from floodkd.training.trainer import TrainConfig
+    from floodkd.training.fit.trainer import TrainConfig
 
     return TrainConfig(out=out, arch="tinyunet", encoder="none", model_kwargs={"width": width},
                        epochs=args.epochs, max_steps_per_epoch=args.steps, batch_size=16, eval_batch_size=4,
@@ -86,8 +86,8 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
 
     from floodkd.core.progress import Progress
-    from floodkd.training.student import train_student
-    from floodkd.training.teacher import train_supervised
+    from floodkd.training.fit.student import train_student
+    from floodkd.training.fit.teacher import train_supervised
 
     class Log(Progress):
         def info(self, message):

@@ -46,8 +46,8 @@ def tiny_s1_checkpoint(tmp_path_factory):
     import torch
 
     from floodkd.core.bands import S1_BANDS
-    from floodkd.core.checkpoint import make_checkpoint, save_checkpoint
-    from floodkd.core.models import build_model
+    from floodkd.core.models.checkpoint import make_checkpoint, save_checkpoint
+    from floodkd.core.models.architectures import build_model
 
     torch.manual_seed(0)
     kwargs = {"encoder_depth": 3, "decoder_channels": (32, 16, 8)}

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import rasterio
 
-from floodkd.core.checkpoint import checkpoint_bands, load_checkpoint, model_from_checkpoint
-from floodkd.core.predictors import DEFAULT_MODEL, default_model_path
-from floodkd.training.cli import main
+from floodkd.core.models.checkpoint import checkpoint_bands, load_checkpoint, model_from_checkpoint
+from floodkd.core.predict.factory import DEFAULT_MODEL, default_model_path
+from floodkd.cli.main import main
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sen1floods11"
 MEASURED = {"Spain_7370579": 0.6395, "India_900498": 0.7927, "Bolivia_312675": 0.2073}
@@ -85,7 +85,7 @@ def test_default_model_is_dry_on_a_dry_chip_and_wet_on_open_water():
 
     ckpt = load_checkpoint(DEFAULT_MODEL)
     model = model_from_checkpoint(ckpt)
-    from floodkd.core.representation import model_input
+    from floodkd.core.predict.representation import model_input
 
     rng = np.random.default_rng(0)
     land = np.stack([rng.normal(-8, 2.5, (128, 128)), rng.normal(-15, 2.5, (128, 128))]).astype(np.float32)

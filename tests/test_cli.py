@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
-from floodkd.training.cli import main
+from floodkd.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import rasterio
 
-from floodkd.training.cli import main
+from floodkd.cli.main import main
 
 
 def test_segment_change_cli_same_scene(india_s1, tmp_path, capsys):

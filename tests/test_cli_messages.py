@@ -8,7 +8,7 @@ import pytest
 import rasterio
 
 from floodkd.core.errors import FloodKDError, MissingDependency, require_module
-from floodkd.training.cli import main
+from floodkd.cli.main import main
 
 OTSU = ["--method", "otsu"]
 
@@ -133,7 +133,7 @@ def test_evaluate_refuses_thresholds_segment_refuses(tmp_path, capsys, threshold
 
 
 def test_label_on_the_same_grid_within_half_a_pixel_is_accepted(tmp_path):
-    from floodkd.training.datasets import check_same_grid
+    from floodkd.training.data.datasets import check_same_grid
 
     root = pairs_folder(tmp_path, "Spain_7370579")
     s1 = os.path.join(root, "S1", "chip.tif")

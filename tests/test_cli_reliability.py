@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from floodkd.core.run_files import DestinationLock
-from floodkd.training.cli import main
+from floodkd.core.io.run_files import DestinationLock
+from floodkd.cli.main import main
 
-FLOODKD = [sys.executable, "-m", "floodkd.training.cli"]
+FLOODKD = [sys.executable, "-m", "floodkd.cli"]
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import rasterio
 
-from floodkd.core.model_choice import DEFAULT_ONNX
-from floodkd.core.predictor_common import DEFAULT_MODEL
-from floodkd.training.worker_client import _package_parent
+from floodkd.core.predict.model_choice import DEFAULT_ONNX
+from floodkd.core.predict.common import DEFAULT_MODEL
+from floodkd.worker.client import _package_parent
 
 from .conftest import shared_file
 
@@ -65,7 +65,7 @@ def torch_reference(tmp_path_factory):
 
 
 def test_bundled_onnx_ships_beside_the_checkpoint():
-    assert os.path.isfile(DEFAULT_ONNX), "run scripts/export_bundled_onnx.py"
+    assert os.path.isfile(DEFAULT_ONNX), "run scripts/bundle_default_model.py"
     assert os.path.getsize(DEFAULT_ONNX) < 0.6 * 2 * os.path.getsize(DEFAULT_MODEL)  # float16 weights
 
 

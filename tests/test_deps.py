@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from floodkd.core import deps
-from floodkd.training.worker_client import _package_parent
+from floodkd.worker.client import _package_parent
 
 from .conftest import REPO
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from floodkd.core.bands import S1_BANDS, S2_BANDS, VH, VV, normalise_stack
-from floodkd.core.tiling import blend_weights, tile_starts
+from floodkd.core.predict.tiling import blend_weights, tile_starts
 
 
 def test_paper_normalisation_ranges():

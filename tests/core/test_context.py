@@ -7,7 +7,7 @@ import pytest
 import rasterio
 
 from floodkd.core.change import segment_change
-from floodkd.core.context import slope_degrees
+from floodkd.core.geo.context import slope_degrees
 from floodkd.core.errors import InputError
 from floodkd.core.progress import Progress
 from floodkd.core.segment import SegmentOptions, segment_scene

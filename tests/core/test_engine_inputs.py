@@ -7,7 +7,7 @@ import rasterio
 from rasterio.windows import Window
 
 from floodkd.core.errors import CheckpointError, InputError
-from floodkd.core.predictors import cpu_threads
+from floodkd.core.predict.factory import cpu_threads
 from floodkd.core.progress import Progress
 from floodkd.core.segment import SegmentOptions, segment_scene
 from floodkd.core.units import detect_units
@@ -116,7 +116,7 @@ def test_extent_outside_the_scene_is_refused_without_output(spain_s1, tmp_path):
 def test_onnx_export_matches_torch_on_a_real_chip(spain_s1, tiny_s1_checkpoint, tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
-    from floodkd.training.cli import main
+    from floodkd.cli.main import main
 
     onnx_path = tmp_path / "tiny.onnx"
     assert main(["export-onnx", str(tiny_s1_checkpoint), str(onnx_path)]) == 0
@@ -133,7 +133,7 @@ def test_onnx_export_matches_torch_on_a_real_chip(spain_s1, tiny_s1_checkpoint, 
 
 def test_onnx_metadata_is_checked_like_a_checkpoint(spain_s1, tiny_s1_checkpoint, tmp_path):
     onnx = pytest.importorskip("onnx")
-    from floodkd.core.onnx_export import METADATA_KEY, export_onnx
+    from floodkd.core.models.onnx_export import METADATA_KEY, export_onnx
 
     path = str(tmp_path / "m.onnx")
     meta = export_onnx(str(tiny_s1_checkpoint), path)

@@ -1,7 +1,7 @@
 """GDAL's block cache is bounded while a scene streams, and restored after."""
 import pytest
 
-from floodkd.core.gdal_cache import MIN_CACHE_BYTES, gdal_cache_limit, strip_cache_bytes
+from floodkd.core.io.gdal_cache import MIN_CACHE_BYTES, gdal_cache_limit, strip_cache_bytes
 from floodkd.core.segment import SegmentOptions, segment_scene
 
 gdal = pytest.importorskip("osgeo.gdal")
@@ -27,7 +27,7 @@ def test_strip_budget():
 
 def test_segment_runs_under_the_limit_and_restores(spain_s1, tmp_path, monkeypatch):
     import floodkd.core.segment as segment_module
-    from floodkd.core.predictors import OtsuPredictor
+    from floodkd.core.predict.factory import OtsuPredictor
 
     seen = []
 

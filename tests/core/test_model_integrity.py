@@ -6,9 +6,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from floodkd.core.checkpoint import load_checkpoint, save_checkpoint
+from floodkd.core.models.checkpoint import load_checkpoint, save_checkpoint
 from floodkd.core.errors import CheckpointError
-from floodkd.training.cli import main
+from floodkd.cli.main import main
 
 
 def data_offset(path, member):
@@ -127,7 +127,7 @@ def largest_initializer(path):
 def test_export_records_the_weights_checksum_and_a_good_copy_runs(spain_s1, exported, tmp_path, capsys):
     import onnx
 
-    from floodkd.core.onnx_weights import WEIGHTS_KEY, inspect_weights
+    from floodkd.core.models.onnx_weights import WEIGHTS_KEY, inspect_weights
 
     meta = {p.key: p.value for p in onnx.load(str(exported)).metadata_props}
     digest, count, bad, external = inspect_weights(exported.read_bytes())
@@ -152,7 +152,7 @@ def test_onnx_with_changed_weight_bytes_fails_the_checksum(spain_s1, exported, t
 def test_onnx_with_non_finite_weights_is_refused(spain_s1, exported, tmp_path, capsys):
     import onnx
 
-    from floodkd.core.onnx_weights import WEIGHTS_KEY, inspect_weights
+    from floodkd.core.models.onnx_weights import WEIGHTS_KEY, inspect_weights
 
     proto, init, numpy_helper = largest_initializer(exported)
     values = numpy_helper.to_array(init).copy()

@@ -9,7 +9,7 @@ import rasterio
 from floodkd.core.errors import InputError
 from floodkd.core.segment import SegmentOptions, segment_scene
 from floodkd.core.source_prep import prepare_source
-from floodkd.training.cli import main
+from floodkd.cli.main import main
 
 
 def rewrite(src, dst, convert, dtype="float32"):

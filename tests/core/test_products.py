@@ -9,7 +9,7 @@ import rasterio
 from osgeo import ogr
 from scipy import ndimage
 
-from floodkd.core.area import row_areas_km2
+from floodkd.core.geo.area import row_areas_km2
 from floodkd.core.errors import Cancelled, InputError
 from floodkd.core.progress import Progress
 from floodkd.core.segment import SegmentOptions, segment_scene

@@ -1,15 +1,15 @@
-"""Publishing a run's products together or not at all (core/publish.py, core/run_files.py)."""
+"""Publishing a run's products together or not at all (core/io/publish.py, core/io/run_files.py)."""
 import os
 import subprocess
 import sys
 
 import pytest
 
-from floodkd.core import publish
-from floodkd.core.destinations import Destinations
+from floodkd.core.io import publish
+from floodkd.core.io.destinations import Destinations
 from floodkd.core.errors import InputError
-from floodkd.core.publish import Publication
-from floodkd.core.run_files import HOST, DestinationLock, clean_stale_files, temp_path
+from floodkd.core.io.publish import Publication
+from floodkd.core.io.run_files import HOST, DestinationLock, clean_stale_files, temp_path
 from floodkd.core.segment import SegmentOptions, segment_scene
 
 
@@ -31,7 +31,7 @@ def test_failing_product_step_keeps_the_previous_outputs(spain_s1, tmp_path, mon
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(f"floodkd.core.products.{failing}", disk_full)
+    monkeypatch.setattr(f"floodkd.core.products.derived.{failing}", disk_full)
     with pytest.raises(OSError, match="No space"):
         run_all_products(spain_s1, tmp_path, threshold=0.3)
     assert snapshot(tmp_path) == before  # old products intact, no temporary or lock file left

@@ -104,8 +104,8 @@ def test_checkpoint_for_other_bands_is_refused(spain_s1, tmp_path):
     import torch
 
     from floodkd.core.bands import S1S2_BANDS
-    from floodkd.core.checkpoint import make_checkpoint, save_checkpoint
-    from floodkd.core.models import build_model
+    from floodkd.core.models.checkpoint import make_checkpoint, save_checkpoint
+    from floodkd.core.models.architectures import build_model
 
     model = build_model("unet", "resnet18", 6, 2, encoder_depth=3, decoder_channels=(16, 8, 8))
     path = tmp_path / "teacher.pt"
@@ -184,7 +184,7 @@ def test_truncated_file_fails_clearly_without_output(spain_s1, tmp_path):
 
 
 def test_unwritable_destination_is_reported_by_the_cli(spain_s1, tmp_path, capsys):
-    from floodkd.training.cli import main
+    from floodkd.cli.main import main
 
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("a file where a folder should be")  # fails even for root
@@ -198,7 +198,7 @@ def test_every_strip_keeps_the_batch_size(spain_s1, tmp_path, monkeypatch, batch
     """Regression: a loop variable once replaced the batch size after the first strip,
     so later strips went through the network whole and memory grew with scene width."""
     import floodkd.core.segment as segment_module
-    from floodkd.core.predictors import OtsuPredictor
+    from floodkd.core.predict.factory import OtsuPredictor
 
     seen = []
 

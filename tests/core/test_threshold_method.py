@@ -6,8 +6,8 @@ import pytest
 import rasterio
 
 from floodkd.core.errors import InputError
-from floodkd.core.threshold_predictor import VH_THRESHOLD_DB, ThresholdPredictor
-from floodkd.training.cli import main
+from floodkd.core.predict.threshold_predictor import VH_THRESHOLD_DB, ThresholdPredictor
+from floodkd.cli.main import main
 
 
 def test_probability_is_one_half_exactly_at_the_threshold():

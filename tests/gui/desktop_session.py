@@ -18,7 +18,7 @@ def run():
         import processing
         from qgis.utils import iface, plugins
 
-        from floodkd.core.runtimes import torch_in_process
+        from floodkd.core.predict.runtimes import torch_in_process
 
         report["plugin_loaded"] = "floodkd" in plugins
         report["torch_in_process"] = torch_in_process()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from floodkd.core.predictor_common import DEFAULT_MODEL
+from floodkd.core.predict.common import DEFAULT_MODEL
 
 REPO = Path(__file__).resolve().parents[2]
 QGIS = "/usr/bin/qgis"

@@ -120,7 +120,7 @@ def test_checkpoint_exported_from_the_toolbox_runs_in_segment(provider, tiny_s1_
 def test_evaluate_without_model_scores_the_bundled_default(provider, spain_s1, tmp_path):
     import json
 
-    from floodkd.core.model_choice import bundled_model
+    from floodkd.core.predict.model_choice import bundled_model
 
     result = run("evaluate", {"ROOT": str(spain_s1.parents[1]), "SPLIT": "test", "DEVICE": 1,
                               "OUTPUT_JSON": str(tmp_path / "m.json")})

@@ -76,7 +76,7 @@ def test_zip_holds_the_plugin_only(plugin_zip):
         meta = zf.read("floodkd/metadata.txt").decode()
     assert all(n.startswith("floodkd/") for n in names)
     for needed in ("metadata.txt", "__init__.py", "LICENSE", "plugin/floodkd_plugin.py",
-                   "processing_provider/provider.py", "core/segment.py", "training/evaluate.py",
+                   "processing_provider/provider.py", "core/segment.py", "training/evaluation/scoring.py",
                    "resources/icon.svg"):
         assert f"floodkd/{needed}" in names, needed
     assert any(n.startswith("floodkd/resources/models/") and n.endswith((".pt", ".onnx")) for n in names)

@@ -78,7 +78,7 @@ def test_corrupted_checkpoint_is_refused(provider, spain_s1, tiny_s1_checkpoint,
 def test_evaluate_refuses_unknown_architecture_and_a_label_from_elsewhere(provider, tiny_s1_checkpoint, tmp_path):
     import torch
 
-    from floodkd.core.checkpoint import save_checkpoint
+    from floodkd.core.models.checkpoint import save_checkpoint
 
     s1, labels = tmp_path / "pairs" / "S1", tmp_path / "pairs" / "label"
     s1.mkdir(parents=True)

@@ -52,7 +52,7 @@ def test_method_otsu_needs_no_model(provider, spain_s1, tmp_path):
 
 
 def test_method_threshold_is_vh_below_the_default_db(provider, spain_s1, tmp_path):
-    from floodkd.core.threshold_predictor import VH_THRESHOLD_DB
+    from floodkd.core.predict.threshold_predictor import VH_THRESHOLD_DB
 
     alg = QgsApplication.processingRegistry().algorithmById("floodkd:segment")
     options = alg.parameterDefinition("METHOD").options()

@@ -1,9 +1,9 @@
-"""qgis_process never destroys a user's files: the checks of core/destinations.py and core/publish.py."""
+"""qgis_process never destroys a user's files: the checks of core/io/destinations.py and core/io/publish.py."""
 import os
 
 import pytest
 
-from floodkd.core.run_files import DestinationLock
+from floodkd.core.io.run_files import DestinationLock
 
 
 @pytest.fixture

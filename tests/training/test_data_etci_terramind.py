@@ -3,10 +3,17 @@ import numpy as np
 import pytest
 
 from floodkd.core.errors import InputError
-from floodkd.training.data_etci import (ANCHORS, REFERENCE_DB, SCENE_CALIBRATION, Etci2021, bytes_to_db,
-                                        fit_calibration, scene_policy_label)
-from floodkd.training.data_terramind import TerraMindTiles
-from floodkd.training.datasets import read_raster
+from floodkd.training.data.etci import (
+    ANCHORS,
+    REFERENCE_DB,
+    SCENE_CALIBRATION,
+    Etci2021,
+    bytes_to_db,
+    fit_calibration,
+    scene_policy_label,
+)
+from floodkd.training.data.terramind import TerraMindTiles
+from floodkd.training.data.datasets import read_raster
 
 
 

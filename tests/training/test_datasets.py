@@ -10,9 +10,9 @@ import rasterio
 from rasterio.transform import from_origin
 
 from floodkd.core.errors import InputError
-from floodkd.training.data_ombria import Ombria
-from floodkd.training.data_pairs import PairFolder
-from floodkd.training.data_sen1floods11 import Sen1Floods11
+from floodkd.training.data.ombria import Ombria
+from floodkd.training.data.pairs import PairFolder
+from floodkd.training.data.sen1floods11 import Sen1Floods11
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 S1F11 = DATA / "sen1floods11"
@@ -222,7 +222,7 @@ def test_pairs_bad_inputs(tmp_path):
 
 
 def test_dataset_modules_import_without_torch():
-    code = ("import sys; import floodkd.training.data_sen1floods11, floodkd.training.data_ombria, "
-            "floodkd.training.data_pairs, floodkd.training.evaluate, floodkd.training.cli_evaluate; "
+    code = ("import sys; import floodkd.training.data.sen1floods11, floodkd.training.data.ombria, "
+            "floodkd.training.data.pairs, floodkd.training.evaluation.scoring, floodkd.cli.evaluate; "
             "assert 'torch' not in sys.modules, 'torch imported at module level'")
     subprocess.run([sys.executable, "-c", code], check=True)

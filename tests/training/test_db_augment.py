@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from floodkd.training.data_etci import S1_DB_BANDS, Etci2021
-from floodkd.training.datasets import ConcatChips
-from floodkd.training.db_augment import DbAugmentConfig, DbSamples, augment_db
+from floodkd.training.data.etci import S1_DB_BANDS, Etci2021
+from floodkd.training.data.datasets import ConcatChips
+from floodkd.training.data.db_augment import DbAugmentConfig, DbSamples, augment_db
 
 
 

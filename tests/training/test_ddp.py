@@ -20,7 +20,7 @@ WORKER = textwrap.dedent("""
     spec = importlib.util.spec_from_file_location("tiny", sys.argv[1])
     tiny = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tiny)
-    from floodkd.training.teacher import train_teacher
+    from floodkd.training.fit.teacher import train_teacher
 
     out = sys.argv[2]
     rank = int(os.environ["RANK"])
@@ -34,7 +34,7 @@ WORKER = textwrap.dedent("""
 
 
 def test_two_processes_end_with_identical_weights_and_one_checkpoint(tmp_path):
-    from floodkd.core.checkpoint import load_checkpoint
+    from floodkd.core.models.checkpoint import load_checkpoint
 
     script = tmp_path / "worker.py"
     script.write_text(WORKER)

@@ -10,9 +10,9 @@ import rasterio
 
 from floodkd.core.bands import S1_BANDS, S2_BANDS
 from floodkd.core.errors import CheckpointError, InputError
-from floodkd.training.cli import main
-from floodkd.training.datasets import ChipDataset, RawChip
-from floodkd.training.evaluate import evaluate, otsu_water
+from floodkd.cli.main import main
+from floodkd.training.data.datasets import ChipDataset, RawChip
+from floodkd.training.evaluation.scoring import evaluate, otsu_water
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 S1F11 = DATA / "sen1floods11"
@@ -86,7 +86,7 @@ def test_otsu_splits_bimodal_vh_and_eight_bit_bands():
     water, threshold = otsu_water(raw, valid, S1_BANDS)
     assert vh[:, :15].max() <= threshold < vh[:, 15:].min()  # any cut in the gap is Otsu-optimal
     np.testing.assert_array_equal(water, np.broadcast_to(np.arange(40) < 15, (30, 40)))
-    from floodkd.training.data_ombria import OMBRIA_S1_BANDS
+    from floodkd.training.data.ombria import OMBRIA_S1_BANDS
 
     gray = np.where(np.arange(40)[None, :] < 10, 40.0, 180.0) * np.ones((30, 1))
     water, threshold = otsu_water(gray[None].astype(np.float32), valid, OMBRIA_S1_BANDS)
@@ -99,8 +99,8 @@ def _constant_water_checkpoint(path, bands):
     """A tiny Unet whose weights are zero except the head bias: water everywhere."""
     import torch
 
-    from floodkd.core.checkpoint import make_checkpoint, save_checkpoint
-    from floodkd.core.models import build_model
+    from floodkd.core.models.checkpoint import make_checkpoint, save_checkpoint
+    from floodkd.core.models.architectures import build_model
 
     torch.set_num_threads(1)
     kwargs = {"encoder_depth": 3, "decoder_channels": (16, 8, 4)}
@@ -181,7 +181,7 @@ def test_floodkd_executable_prints_one_json_object():
 
 @needs_ombria
 def test_otsu_on_ombria_validation_patches():
-    from floodkd.training.data_ombria import Ombria
+    from floodkd.training.data.ombria import Ombria
 
     result = evaluate(Ombria(str(OMBRIA), "val"), "otsu")
     assert result["n_chips"] == 123 and result["valid_pixels"] == 123 * 256 * 256

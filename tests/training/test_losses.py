@@ -7,8 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from floodkd.training import losses  # noqa: E402
-from floodkd.training.augment import Augmented, crop_or_pad, flip, jitter  # noqa: E402
+from floodkd.training.fit import losses  # noqa: E402
+from floodkd.training.data.augment import Augmented, crop_or_pad, flip, jitter  # noqa: E402
 
 
 def _label():

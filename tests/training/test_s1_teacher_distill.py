@@ -12,12 +12,12 @@ def test_student_learns_from_an_s1_teacher_on_etci(tmp_path):
         pytest.skip(f"real data not available: {DATA / 'etci2021'}")
     import torch
 
-    from floodkd.core.checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
-    from floodkd.core.models import build_model
-    from floodkd.training.data_etci import S1_DB_BANDS, Etci2021
-    from floodkd.training.db_augment import DbSamples
-    from floodkd.training.student import train_student
-    from floodkd.training.trainer import TrainConfig
+    from floodkd.core.models.checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
+    from floodkd.core.models.architectures import build_model
+    from floodkd.training.data.etci import S1_DB_BANDS, Etci2021
+    from floodkd.training.data.db_augment import DbSamples
+    from floodkd.training.fit.student import train_student
+    from floodkd.training.fit.trainer import TrainConfig
 
     etci = Etci2021(str(DATA / "etci2021"))
     etci.tiles, etci.ids = etci.tiles[:8], etci.ids[:8]

@@ -1,6 +1,6 @@
 """Teacher, supervised and student trainers end to end on tiny synthetic chips.
 
-``TinyPairs`` follows the dataset contract of training/datasets.py; test_ddp.py
+``TinyPairs`` follows the dataset contract of training/data/datasets.py; test_ddp.py
 loads it from this file by path.
 """
 import os
@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from floodkd.core.bands import S1_BANDS, S2_BANDS  # noqa: E402
-from floodkd.core.checkpoint import load_checkpoint, make_checkpoint, model_from_checkpoint, save_checkpoint  # noqa: E402
+from floodkd.core.models.checkpoint import load_checkpoint, make_checkpoint, model_from_checkpoint, save_checkpoint  # noqa: E402
 from floodkd.core.errors import Cancelled, CheckpointError, InputError  # noqa: E402
 from floodkd.core.progress import Progress  # noqa: E402
 
@@ -52,7 +52,7 @@ class TinyPairs:
 
 
 def tiny_config(out, **kw):
-    from floodkd.training.trainer import TrainConfig
+    from floodkd.training.fit.trainer import TrainConfig
 
     base = dict(out=str(out), arch="unet", encoder="resnet18", model_kwargs=dict(TINY), epochs=2,
                 batch_size=4, crop=32, lr=0.05, seed=3, device="cpu", edge_width=1, edge_weight=2.0)
@@ -61,7 +61,7 @@ def tiny_config(out, **kw):
 
 
 def tiny_teacher_checkpoint(path, bands=S1_BANDS + S2_BANDS, seed=0):
-    from floodkd.core.models import build_model
+    from floodkd.core.models.architectures import build_model
 
     torch.manual_seed(seed)
     model = build_model("unet", "resnet18", len(bands), 2, **TINY)
@@ -89,7 +89,7 @@ class CancelAfter(Progress):
 
 
 def test_teacher_end_to_end_writes_checkpoints_logs_and_curves(tmp_path):
-    from floodkd.training.teacher import train_teacher
+    from floodkd.training.fit.teacher import train_teacher
 
     progress = CancelAfter()
     out = tmp_path / "teacher.pt"
@@ -117,7 +117,7 @@ def test_teacher_end_to_end_writes_checkpoints_logs_and_curves(tmp_path):
 
 
 def test_supervised_s1_checkpoint_records_s1_bands(tmp_path):
-    from floodkd.training.teacher import train_supervised
+    from floodkd.training.fit.teacher import train_supervised
 
     result = train_supervised(TinyPairs(4, with_s2=False), tiny_config(tmp_path / "s1.pt", epochs=1))
     ckpt = load_checkpoint(result["paths"]["best"])
@@ -127,7 +127,7 @@ def test_supervised_s1_checkpoint_records_s1_bands(tmp_path):
 
 
 def test_teacher_without_s2_or_labels_is_refused(tmp_path):
-    from floodkd.training.teacher import train_supervised, train_teacher
+    from floodkd.training.fit.teacher import train_supervised, train_teacher
 
     with pytest.raises(InputError, match="Sentinel-2"):
         train_teacher(TinyPairs(4, with_s2=False), tiny_config(tmp_path / "t.pt"))
@@ -138,7 +138,7 @@ def test_teacher_without_s2_or_labels_is_refused(tmp_path):
 
 
 def _fixed_batch_losses(task, steps=10, lr=0.05):
-    from floodkd.training.distributed import DistContext
+    from floodkd.training.fit.distributed import DistContext
 
     batch = next(iter(task.batches(0, DistContext())))
     opt = torch.optim.SGD(task.model.parameters(), lr=lr, momentum=0.9)
@@ -154,7 +154,7 @@ def _fixed_batch_losses(task, steps=10, lr=0.05):
 
 
 def test_teacher_loss_decreases_on_a_fixed_batch(tmp_path):
-    from floodkd.training.teacher import SupervisedTask
+    from floodkd.training.fit.teacher import SupervisedTask
 
     torch.manual_seed(0)
     values = _fixed_batch_losses(SupervisedTask(TinyPairs(4), tiny_config(tmp_path / "t.pt"), "teacher"))
@@ -162,7 +162,7 @@ def test_teacher_loss_decreases_on_a_fixed_batch(tmp_path):
 
 
 def test_student_loss_decreases_on_a_fixed_batch(tmp_path):
-    from floodkd.training.student import DistillTask
+    from floodkd.training.fit.student import DistillTask
 
     teacher = tiny_teacher_checkpoint(tmp_path / "teacher.pt")
     cfg = tiny_config(tmp_path / "s.pt", teacher=teacher, temperature=2.0, hard_weight=0.5)
@@ -172,7 +172,7 @@ def test_student_loss_decreases_on_a_fixed_batch(tmp_path):
 
 
 def test_student_end_to_end_with_hard_and_feature_terms(tmp_path):
-    from floodkd.training.student import train_student
+    from floodkd.training.fit.student import train_student
 
     teacher = tiny_teacher_checkpoint(tmp_path / "teacher.pt")
     cfg = tiny_config(tmp_path / "student.pt", teacher=teacher, epochs=1, hard_weight=0.5,
@@ -193,7 +193,7 @@ def test_student_end_to_end_with_hard_and_feature_terms(tmp_path):
 
 
 def test_teacher_band_mismatch_raises_checkpoint_error(tmp_path):
-    from floodkd.training.student import train_student
+    from floodkd.training.fit.student import train_student
 
     wrong = tiny_teacher_checkpoint(tmp_path / "rgb_teacher.pt", bands=S1_BANDS + S2_BANDS[:3])
     cfg = tiny_config(tmp_path / "student.pt", teacher=wrong)
@@ -213,8 +213,8 @@ def _student_cfg(tmp_path, out, **kw):
 # polls per epoch: teacher 2 training + 1 validation batch, student 4 + 1; cancel in epoch 2
 @pytest.mark.parametrize("role, cancel_at, steps", [("teacher", 5, 2), ("student", 8, 4)])
 def test_cancel_then_resume_equals_an_uninterrupted_run(tmp_path, role, cancel_at, steps):
-    from floodkd.training.student import train_student
-    from floodkd.training.teacher import train_teacher
+    from floodkd.training.fit.student import train_student
+    from floodkd.training.fit.teacher import train_teacher
 
     def run(out, progress=None, **kw):
         if role == "teacher":
@@ -238,7 +238,7 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(tmp_path, role, cancel_a
 
 
 def test_resume_refuses_a_checkpoint_of_another_architecture(tmp_path):
-    from floodkd.training.teacher import train_supervised
+    from floodkd.training.fit.teacher import train_supervised
 
     train_supervised(TinyPairs(4, with_s2=False), tiny_config(tmp_path / "m.pt", epochs=1))
     with pytest.raises(CheckpointError, match="resnet18 encoder"):
@@ -247,8 +247,8 @@ def test_resume_refuses_a_checkpoint_of_another_architecture(tmp_path):
 
 
 def test_distill_batches_are_half_labelled_half_unlabelled(tmp_path):
-    from floodkd.training.distributed import DistContext
-    from floodkd.training.student import DistillTask
+    from floodkd.training.fit.distributed import DistContext
+    from floodkd.training.fit.student import DistillTask
 
     cfg = _student_cfg(tmp_path, "s.pt", batch_size=6)
     labelled = TinyPairs(4)
@@ -265,7 +265,7 @@ FAST = ["--epochs", "1", "--batch-size", "2", "--crop", "32", "--arch", "unet", 
 
 
 def test_cli_teacher_then_distill_on_real_ombria_chips(tmp_path, capsys):
-    from floodkd.training.cli import main
+    from floodkd.cli.main import main
 
     if not os.path.isdir(os.path.join(OMBRIA, "OmbriaS2")):
         pytest.skip(f"OMBRIA not available under {OMBRIA}")
@@ -292,7 +292,7 @@ def test_cli_teacher_then_distill_on_real_ombria_chips(tmp_path, capsys):
 
 
 def test_cancel_during_first_validation_writes_nothing(tmp_path):
-    from floodkd.training.teacher import train_teacher
+    from floodkd.training.fit.teacher import train_teacher
 
     with pytest.raises(Cancelled, match=r"epoch 1 \(validation\); no checkpoint was written"):
         train_teacher(TinyPairs(4), tiny_config(tmp_path / "t.pt"), TinyPairs(2, seed=9), CancelAfter(2))

@@ -1,4 +1,4 @@
-"""The worker process (training/worker.py): progress, result, errors and cancel cross the process boundary."""
+"""The worker process (worker/server.py): progress, result, errors and cancel cross the process boundary."""
 import os
 
 import numpy as np
@@ -8,8 +8,8 @@ import rasterio
 from floodkd.core.errors import Cancelled, FloodKDError, InputError
 from floodkd.core.progress import Progress
 from floodkd.core.segment import SegmentOptions, segment_scene
-from floodkd.training import worker_jobs
-from floodkd.training.worker_client import run_job
+from floodkd.worker import jobs as worker_jobs
+from floodkd.worker.client import run_job
 
 
 class Recorder(Progress):

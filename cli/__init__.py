@@ -1,0 +1,1 @@
+"""The ``floodkd`` command line: one front end over core and training."""

@@ -1,0 +1,1 @@
+"""Geometry of the scene: extents, cell areas, context layers (permanent water, slope)."""

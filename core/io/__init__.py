@@ -1,0 +1,1 @@
+"""Raster reading and writing, destinations, locks, run files and all-or-none publishing."""

@@ -1,0 +1,136 @@
+"""The one place where a run's destination paths are checked, before any work.
+
+Every front end (CLI, QGIS Processing, change mode) goes through
+:func:`check_destinations` via :class:`core.publish.Publication`. It refuses:
+an empty OUTPUT; a destination that is an existing folder or not a regular
+file; a wrong file type (OUTPUT and the probability must be GeoTIFFs); two
+destinations that are the same file (also through symlinks, hard links or
+another spelling), including their QGIS style sidecars; and a destination that
+is one of the run's inputs or a file an input reads (the sources of a VRT).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..products.polygons import check_polygons_path
+from ..products.stats import check_stats_path
+
+GEOTIFF_EXTENSIONS = (".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where a run's products go; None = not written."""
+
+    output: str
+    probability: str | None = None
+    polygons: str | None = None
+    stats: str | None = None
+    quicklook: str | None = None
+
+    LABELS = {"output": "OUTPUT", "probability": "the probability (--probability, OUTPUT_PROBABILITY)",
+              "polygons": "the polygons (--polygons, OUTPUT_POLYGONS)",
+              "stats": "the statistics (--stats, OUTPUT_STATS)", "quicklook": "the quick-look (--quicklook)"}
+    STYLE_KINDS = {"output": "classes", "probability": "probability", "polygons": "polygons"}
+
+    def named(self):
+        """``[(role, path)]`` of the destinations that are set, OUTPUT first."""
+        roles = ("output", "probability", "polygons", "stats", "quicklook")
+        return [(r, getattr(self, r)) for r in roles if getattr(self, r)]
+
+
+def style_sidecar(path: str) -> str:
+    """The ``.qml`` file QGIS reads as a raster's default style (``out.tif`` -> ``out.qml``)."""
+    return os.path.splitext(path)[0] + ".qml"
+
+
+def _key(path: str) -> str:
+    return os.path.normcase(os.path.realpath(os.path.abspath(path)))
+
+
+def _same_file(a: str, b: str) -> bool:
+    if _key(a) == _key(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links, case-insensitive file systems
+    except OSError:
+        return False
+
+
+def _files_read_by(path: str):
+    """``path`` and, for a raster, every file GDAL reads for it (a VRT's sources, a .aux.xml)."""
+    files = [path]
+    if os.path.splitext(path)[1].lower() in (".pt", ".pth", ".onnx"):
+        return files
+    from osgeo import gdal
+
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        ds = gdal.OpenEx(path, gdal.OF_RASTER)
+        files += list(ds.GetFileList() or []) if ds is not None else []
+    except RuntimeError:  # an unreadable input is reported later, by the code that reads it
+        pass
+    finally:
+        gdal.PopErrorHandler()
+    return files
+
+
+def _describe(role):
+    """``output`` -> 'OUTPUT'; ``output-style`` -> 'OUTPUT (its .qml style)'."""
+    return Destinations.LABELS[role.split("-")[0]] + (" (its .qml style)" if "-" in role else "")
+
+
+def _check_one(role, path):
+    label = Destinations.LABELS[role]
+    if os.path.isdir(path):
+        raise InputError(f"{label} {path} is an existing folder; give a file name in it, "
+                         f"e.g. {os.path.join(path, 'flood.tif' if role == 'output' else 'result')}")
+    if os.path.lexists(path) and os.path.exists(path) and not os.path.isfile(path):
+        raise InputError(f"{label} {path} exists and is not a regular file; choose another destination.")
+    ext = os.path.splitext(path)[1].lower()
+    if role in ("output", "probability") and ext not in GEOTIFF_EXTENSIONS:
+        raise InputError(f"{label} {path} must be a GeoTIFF path ending in .tif or .tiff (floodkd writes "
+                         f"GeoTIFF only), e.g. {os.path.splitext(path)[0]}.tif")
+    if role == "quicklook" and ext != ".png":
+        raise InputError(f"{label} {path} must end in .png")
+    if role == "polygons":
+        check_polygons_path(path)
+    if role == "stats":
+        check_stats_path(path)
+
+
+def check_destinations(destinations: Destinations, inputs: dict):
+    """Raise InputError unless every destination is usable and clashes with nothing.
+
+    ``inputs`` maps a label (INPUT, PRE_FLOOD, MODEL, ...) to a path or None.
+    """
+    if not destinations.output or not str(destinations.output).strip():
+        raise InputError("OUTPUT is empty; give a GeoTIFF path for the class raster, e.g. flood.tif")
+    named = destinations.named()
+    for role, path in named:
+        _check_one(role, path)
+    written = list(named)
+    written += [(f"{r}-style", style_sidecar(p)) for r, p in named if r in ("output", "probability")]
+    for i, (role, path) in enumerate(written):
+        for other_role, other in written[:i]:
+            if _same_file(path, other) and role.split("-")[0] != other_role.split("-")[0]:
+                raise InputError(f"{_describe(role)} {path} and {_describe(other_role)} {other} are the same file; "
+                                 "give each product its own path.")
+    for label, source in inputs.items():
+        if not source:
+            continue
+        for read in _files_read_by(source):
+            for role, path in named:
+                if _same_file(path, read):
+                    via = "" if read == source else f", which reads {read}"
+                    raise InputError(f"{Destinations.LABELS[role]} {path} is the same file as {label} "
+                                     f"{source}{via}: writing it would destroy that input. "
+                                     "Choose another destination.")
+
+
+def run_inputs(options, **scenes) -> dict:
+    """The files a run reads that no destination may be: ``scenes`` (INPUT=..., PRE_FLOOD=...) and the
+    MODEL, PERMANENT_WATER and DEM of ``options`` (SegmentOptions)."""
+    return {**scenes, "MODEL": options.model, "PERMANENT_WATER": options.permanent_water, "DEM": options.dem}

@@ -1,0 +1,228 @@
+"""Raster input checks, windowed reading and safe (temp-then-rename) writing."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+from ..bands import S1_BANDS
+from ..errors import InputError
+from .run_files import temp_path
+from .write_check import check_all_blocks_written, gdal_failures
+from ..units import to_db_inplace
+
+SAR_HINT = ("Give a Sentinel-1 GRD raster with 2 bands, VV and VH backscatter in dB "
+            "(for example a Sen1Floods11 S1Hand chip), in any CRS.")
+
+
+@dataclass
+class RasterSource:
+    """An opened-and-checked input: where each wanted band is and its grid."""
+
+    path: str
+    band_indexes: tuple  # 1-based indexes of the wanted bands, in spec order
+    band_names: tuple
+    nodata: float | None
+    width: int
+    height: int
+    crs: object
+    transform: object
+    profile: dict
+    units: str = "db"  # of the stored values; reads return dB (core/units.py)
+    col_off: int = 0  # where this source's grid starts in the file (an EXTENT crop)
+    row_off: int = 0
+
+    def open(self):
+        return rasterio.open(self.path)
+
+    def file_window(self, window: Window = None) -> Window:
+        """``window`` (in this source's grid; None: all of it) in the file's pixels."""
+        window = window or Window(0, 0, self.width, self.height)
+        return Window(window.col_off + self.col_off, window.row_off + self.row_off, window.width, window.height)
+
+
+def open_raster(path: str):
+    """Open ``path`` with rasterio, turning GDAL's errors into InputError."""
+    if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
+        raise InputError(f"input raster not found: {path}. {SAR_HINT}")
+    try:
+        return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputError(f"{path} is not a readable raster ({exc}). {SAR_HINT}") from exc
+
+
+def _band_order(ds, wanted):
+    """1-based band indexes for ``wanted`` names, from band descriptions when present."""
+    descriptions = [(d or "").strip().upper() for d in ds.descriptions]
+    found = {}
+    for idx, desc in enumerate(descriptions, start=1):
+        for name in wanted:
+            # Accept "VV", "VV_dB", "Sigma0_VV_db", "S1_VH" and the like.
+            tokens = desc.replace("-", "_").replace(" ", "_").split("_")
+            if name.upper() in tokens and name not in found:
+                found[name] = idx
+    if len(found) == len(wanted):
+        return tuple(found[n] for n in wanted)
+    if ds.count == len(wanted):
+        return tuple(range(1, len(wanted) + 1))
+    names = ", ".join(wanted)
+    raise InputError(
+        f"{ds.name} has {ds.count} band(s) (descriptions: {ds.descriptions}); floodkd needs "
+        f"{len(wanted)} ({names}). Give a raster with exactly these bands in this order, "
+        f"or name the bands '{names}' in their descriptions. {SAR_HINT}")
+
+
+def inspect_sar(path: str, specs=S1_BANDS) -> RasterSource:
+    """Check that ``path`` is a usable SAR raster for ``specs`` and describe it."""
+    wanted = tuple(s.name for s in specs)
+    with open_raster(path) as ds:
+        if ds.count < len(wanted):
+            raise InputError(
+                f"{path} has {ds.count} band(s); floodkd needs {len(wanted)} "
+                f"({', '.join(wanted)}). {SAR_HINT}")
+        if any(np.dtype(dt).kind not in "fiu" for dt in ds.dtypes):
+            raise InputError(f"{path} has non-numeric bands ({ds.dtypes}). {SAR_HINT}")
+        indexes = _band_order(ds, wanted)
+        return RasterSource(path, indexes, wanted, ds.nodata, ds.width, ds.height,
+                            ds.crs, ds.transform, ds.profile.copy())
+
+
+def _valid_in_db(data, source: RasterSource):
+    """Convert ``data`` to dB in place; valid = finite, not nodata, convertible."""
+    declared = None
+    if source.nodata is not None and np.isfinite(source.nodata):
+        declared = (data != np.float32(source.nodata)).all(axis=0)
+    valid = to_db_inplace(data, source.units)
+    if declared is not None:
+        valid &= declared
+    data[:, ~valid] = 0.0
+    return valid
+
+
+def read_block(ds, source: RasterSource, window: Window):
+    """Read ``window`` of the wanted bands as float32 dB and a valid-pixel mask.
+
+    A pixel is valid when every band is finite, differs from the declared
+    nodata value and (for power or amplitude input) is positive. Invalid
+    pixels are set to 0 in the returned data.
+    """
+    data = _read_checked(ds, source, window)
+    return data, _valid_in_db(data, source)
+
+
+def _read_checked(ds, source: RasterSource, window: Window | None = None, **kwargs):
+    """``ds.read`` of the wanted bands; a failed read becomes an InputError naming the rows."""
+    try:
+        return ds.read(source.band_indexes, window=source.file_window(window), out_dtype="float32", **kwargs)
+    except (rasterio.errors.RasterioError, rasterio.errors.RasterioIOError) as exc:  # truncated file, bad block, lost network read
+        where = ("the overview read" if window is None else
+                 f"rows {window.row_off}..{window.row_off + window.height} and columns "
+                 f"{window.col_off}..{window.col_off + window.width}")
+        raise InputError(
+            f"{source.path}: reading {where} failed ({exc}). The file may be truncated or corrupt: "
+            "check it with gdalinfo -checksum, or re-download or re-export the scene.") from exc
+
+
+def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = True):
+    """A cheap overview-sized read of the whole source: ``(data, valid)``.
+
+    With ``in_db=False`` the data keep the file's units (for unit detection).
+    """
+    scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
+    shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
+    from .gdal_cache import gdal_cache_limit, strip_cache_bytes
+
+    # Without overviews GDAL decimates from full-resolution blocks: keep them from
+    # filling its (by default 5 %-of-RAM) cache with the whole scene, while still
+    # holding a full row of blocks (a smaller cache re-reads each row: thrashing).
+    limit = strip_cache_bytes(source.width, len(source.band_indexes), 512)
+    with gdal_cache_limit(limit), source.open() as ds:
+        data = _read_checked(ds, source, out_shape=shape)
+    if in_db:
+        return data, _valid_in_db(data, source)
+    valid = np.isfinite(data).all(axis=0)
+    if source.nodata is not None and np.isfinite(source.nodata):
+        valid &= (data != np.float32(source.nodata)).all(axis=0)
+    return data, valid
+
+
+def any_valid_pixel(source: RasterSource, max_side: int = 1024) -> bool:
+    """Cheap check on a decimated read: does the scene hold any valid pixel?"""
+    return bool(decimated_values(source, max_side)[1].any())
+
+
+def _umask_permissions(path):
+    """Give outputs the usual umask-based mode (whatever created them)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+class AtomicRaster:
+    """Write a GeoTIFF under a temporary name; rename it into place on success.
+
+    On any exception (including a cancel) the temporary file is removed, so no
+    half-written output is ever left under the destination name. With
+    ``cog_resampling`` (e.g. "nearest", "average") the finished GeoTIFF is
+    copied to a Cloud Optimized GeoTIFF with overviews before the rename.
+    """
+
+    def __init__(self, path: str, cog_resampling: str | None = None, display_name: str | None = None, **profile):
+        self.path = os.path.abspath(path)
+        self.display_name = display_name or path  # for messages (the destination, not a staged name)
+        self.profile = profile
+        self.cog_resampling = cog_resampling
+        self.tmp = None
+        self.ds = None
+
+    def __enter__(self):
+        folder = os.path.dirname(self.path) or "."
+        os.makedirs(folder, exist_ok=True)
+        self.tmp = temp_path(folder, ".tif.part")  # names this process: a later run removes it if we are killed
+        self.ds = rasterio.open(self.tmp, "w", **self.profile)
+        return self.ds
+
+    def __exit__(self, exc_type, exc, tb):
+        written = [self.tmp]
+        what = self.display_name
+        try:
+            with gdal_failures(what):
+                self.ds.close()
+            if exc_type is None:
+                check_all_blocks_written(self.tmp, what)
+            if exc_type is None and self.cog_resampling:
+                written.append(self.tmp + ".cog")
+                with gdal_failures(what):
+                    _copy_to_cog(self.tmp, written[-1], self.cog_resampling)
+                check_all_blocks_written(written[-1], what)
+            if exc_type is None:
+                os.replace(written[-1], self.path)
+                written.pop()
+        finally:
+            for p in written + [w + ".aux.xml" for w in written]:
+                if os.path.exists(p):
+                    os.remove(p)
+        return False
+
+
+def _copy_to_cog(src: str, dst: str, resampling: str) -> None:
+    """GDAL's COG driver: internal tiles, overviews built with ``resampling``."""
+    from rasterio.shutil import copy as gdal_copy
+
+    gdal_copy(src, dst, driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512, OVERVIEWS="AUTO",
+              RESAMPLING=resampling.upper(), BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS")
+    _umask_permissions(dst)
+
+
+def output_profile(source: RasterSource, dtype: str, nodata, count: int = 1) -> dict:
+    """A tiled, compressed GeoTIFF profile on exactly the input grid."""
+    tiled = source.width >= 256 and source.height >= 256
+    profile = dict(driver="GTiff", width=source.width, height=source.height, count=count,
+                   dtype=dtype, nodata=nodata, crs=source.crs, transform=source.transform,
+                   compress="deflate", BIGTIFF="IF_SAFER")
+    if tiled:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    return profile

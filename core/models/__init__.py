@@ -1,0 +1,1 @@
+"""Network architectures, checkpoints, ONNX export and its weights checksum."""

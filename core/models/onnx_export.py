@@ -1,0 +1,105 @@
+"""Export a floodkd checkpoint to ONNX, its metadata travelling inside the file.
+
+The graph takes the network input (N, C, H, W) float32 (what
+``representation.model_input`` makes; H and W multiples of the encoder's
+stride, any N) and returns class probabilities (N, classes, H, W) (softmax
+included). Everything in the checkpoint but the weights (bands with units and
+clip ranges, classes, input transform, architecture, training, metrics) is
+stored as JSON under the ONNX ``metadata_props`` key ``floodkd_checkpoint``,
+so ``OnnxPredictor`` checks inputs exactly as checkpoints are checked. A
+sha256 of the weights (core/models/onnx_weights.py) is stored under
+``floodkd_weights_sha256``; loading verifies it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+
+from .checkpoint import load_checkpoint, model_from_checkpoint
+from ..errors import CheckpointError, FloodKDError, require_module, require_torch
+from .onnx_weights import WEIGHTS_KEY, MalformedOnnx, inspect_weights
+
+METADATA_KEY = "floodkd_checkpoint"
+OPSET = 17
+
+
+def checkpoint_metadata(ckpt: dict) -> str:
+    """The checkpoint without its weights, as JSON (non-JSON values as strings)."""
+    meta = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    return json.dumps(meta, default=str, sort_keys=True)
+
+
+def weights_checksum(data: bytes, path: str) -> str:
+    """sha256 of an ONNX model's weights; CheckpointError for NaN/inf or weights outside the file."""
+    try:
+        digest, count, bad, external = inspect_weights(data)
+    except MalformedOnnx as exc:
+        raise CheckpointError(f"{path} is not a readable ONNX model ({exc}); export it again.") from None
+    if bad:
+        raise CheckpointError(f"{path} is corrupted: {len(bad)} weight tensor(s) hold NaN or infinite values "
+                              f"({', '.join(bad[:3])}). Export it again from an intact checkpoint.")
+    if external or not count:
+        raise CheckpointError(f"{path} keeps {'some of its weights in other files' if external else 'no weights'}; "
+                              "floodkd uses single-file models written by `floodkd export-onnx`.")
+    return digest
+
+
+def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: int = 512) -> dict:
+    """Write ``onnx_path`` from a floodkd checkpoint (atomically); returns the metadata.
+
+    Uses torch's TorchScript-based exporter (``dynamo=False``), which needs the
+    ``onnx`` package; batch, height and width stay dynamic.
+    """
+    torch = require_torch()
+    onnx = require_module("onnx", "exporting to ONNX needs the 'onnx' package: `pip install onnx==1.23.2` "
+                                  "(pinned in requirements.txt; run scripts/setup.sh)")
+    ckpt = load_checkpoint(checkpoint_path, role="export")
+    model = model_from_checkpoint(ckpt)
+    channels = int(ckpt.get("in_channels", len(ckpt["bands"])))
+
+    class WithSoftmax(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            return torch.softmax(self.net(x), dim=1)
+
+    folder = os.path.dirname(os.path.abspath(onnx_path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".onnx.part", dir=folder)
+    os.close(fd)
+    try:
+        # The TorchScript exporter is deprecated in favour of dynamo, which needs
+        # the onnxscript package as well; this one needs only onnx.
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(WithSoftmax(model).eval(), (torch.zeros(1, channels, tile, tile),), tmp,
+                              dynamo=False, opset_version=opset, input_names=["input"],
+                              output_names=["probabilities"],
+                              dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
+                                            "probabilities": {0: "batch", 2: "height", 3: "width"}})
+        proto = onnx.load(tmp)
+        digest = weights_checksum(proto.SerializeToString(), checkpoint_path)
+        for key, value in ((METADATA_KEY, checkpoint_metadata(ckpt)), (WEIGHTS_KEY, digest)):
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = key, value
+        proto.producer_name = "floodkd"
+        onnx.save(proto, tmp)
+        with open(tmp, "rb") as fh:
+            if weights_checksum(fh.read(), tmp) != digest:
+                raise FloodKDError("the written file's weights differ from the exported ones (disk error?)")
+        from ..io.raster_io import _umask_permissions
+
+        _umask_permissions(tmp)
+        os.replace(tmp, onnx_path)
+    except FloodKDError:
+        raise
+    except Exception as exc:
+        raise FloodKDError(f"could not export {checkpoint_path} to ONNX ({type(exc).__name__}: {exc})") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return json.loads(checkpoint_metadata(ckpt))

@@ -1,0 +1,1 @@
+"""Products derived from the class raster: polygons, area statistics, quick-looks."""

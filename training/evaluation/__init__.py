@@ -1,0 +1,1 @@
+"""Scoring models and baselines on labelled chips."""

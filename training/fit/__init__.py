@@ -1,0 +1,1 @@
+"""Trainers (supervised, teacher, distilled student), losses and distributed runs."""

@@ -1,0 +1,1 @@
+"""Execution backend: one job in a separate Python (PyTorch outside the desktop QGIS process)."""
