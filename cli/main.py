@@ -11,16 +11,16 @@ import importlib
 import re
 import sys
 
-# (sub-command, module under floodkd.training) -- add new commands here.
+# (sub-command, module under floodkd.cli) -- add new commands here.
 COMMANDS = [
-    ("segment", "cli_segment"),
-    ("segment-change", "cli_change"),
-    ("quicklook", "cli_quicklook"),
-    ("evaluate", "cli_evaluate"),
-    ("train-teacher", "cli_train"),
-    ("train-supervised", "cli_train"),
-    ("distill", "cli_train"),
-    ("export-onnx", "cli_export"),
+    ("segment", "segment"),
+    ("segment-change", "change"),
+    ("quicklook", "quicklook"),
+    ("evaluate", "evaluate"),
+    ("train-teacher", "train"),
+    ("train-supervised", "train"),
+    ("distill", "train"),
+    ("export-onnx", "export"),
 ]
 
 
