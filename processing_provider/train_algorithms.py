@@ -139,7 +139,7 @@ class TrainAlgorithmBase(TrainingGroup):
             **extra)
 
     def job_args(self, parameters, context):
-        """The plain arguments of training/worker_jobs.train (it opens the datasets and trains)."""
+        """The plain arguments of worker/jobs.train (it opens the datasets and trains)."""
         from dataclasses import asdict
 
         kind = DATASETS[self.parameterAsEnum(parameters, "DATASET", context)]

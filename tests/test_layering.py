@@ -22,7 +22,7 @@ FORBIDDEN = {
     "core": QT + ("floodkd.training",) + FRONT_ENDS + BACKENDS,
     "training": QT + FRONT_ENDS + BACKENDS,
     "cli": QT + ("floodkd.processing_provider", "floodkd.plugin", "floodkd.worker"),
-    "processing_provider": ("floodkd.cli", "floodkd.plugin", "floodkd.batch"),
+    "processing_provider": ("floodkd.cli", "floodkd.plugin"),
     "plugin": ("floodkd.cli", "floodkd.worker", "floodkd.batch"),
     "worker": QT + FRONT_ENDS + ("floodkd.batch",),
     "batch": QT + FRONT_ENDS + ("floodkd.worker",),

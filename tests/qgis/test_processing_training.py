@@ -90,7 +90,7 @@ def test_evaluate_otsu_matches_the_cli(provider, tmp_path):
         pytest.skip(f"real data not available: {root}")
     metrics = run("evaluate", {"DATASET": 0, "ROOT": str(root), "SPLIT": "test", "METHOD": 1})
     assert metrics["N_CHIPS"] == 2
-    assert math.isclose(metrics["WATER_IOU"], 0.6720, abs_tol=5e-4)  # see training/cli_evaluate, Otsu
+    assert math.isclose(metrics["WATER_IOU"], 0.6720, abs_tol=5e-4)  # see cli/evaluate.py, Otsu
 
 
 def test_teacher_for_other_bands_is_refused(provider, mini_ombria, tmp_path, tiny_s1_checkpoint):
