@@ -73,6 +73,20 @@ def test_unknown_architecture_or_encoder_is_a_checkpoint_error(spain_s1, tiny_s1
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("transform,message", [
+    ("db_to_ombria_byte", "Read it with floodkd 0.1.0"),
+    ("log_ratio", "does not know"),
+])
+def test_a_retired_or_unknown_input_transform_is_refused_before_any_work(spain_s1, tiny_s1_checkpoint, tmp_path,
+                                                                         capsys, transform, message):
+    old = edited_checkpoint(tiny_s1_checkpoint, tmp_path / "old.pt", input_transform=transform, in_channels=1)
+    code, err = segment(capsys, str(spain_s1), str(tmp_path / "o.tif"), "--model", old)
+    assert code == 2 and message in err and f"'{transform}'" in err and "Traceback" not in err
+    assert not (tmp_path / "o.tif").exists()
+    assert main(["export-onnx", old, str(tmp_path / "m.onnx")]) == 2
+    assert message in capsys.readouterr().err and not (tmp_path / "m.onnx").exists()
+
+
 def test_pickled_objects_are_refused_without_torchs_unsafe_advice(tmp_path):
     import torch
 
