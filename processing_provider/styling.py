@@ -61,7 +61,8 @@ def style_layer(layer, kind):
 
 def write_polygon_style(path, layer_name="flood_water"):
     """Store the polygon style in the GeoPackage as its default (QGIS applies it on every load)."""
-    layer = QgsVectorLayer(f"{path}|layername={layer_name}", "floodkd", "ogr")
+    uri = path if "|layername=" in path else f"{path}|layername={layer_name}"
+    layer = QgsVectorLayer(uri, "floodkd", "ogr")
     try:
         if layer.isValid():
             style_layer(layer, "polygons")

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..products.polygons import check_polygons_path
+from ..products.polygons import check_polygons_path, split_layer
 from ..products.stats import check_stats_path
 
 GEOTIFF_EXTENSIONS = (".tif", ".tiff")
@@ -29,11 +29,18 @@ class Destinations:
     polygons: str | None = None
     stats: str | None = None
     quicklook: str | None = None
+    polygons_layer: str | None = None  # from QGIS's "x.gpkg|layername=flood" (set from ``polygons``)
 
     LABELS = {"output": "OUTPUT", "probability": "the probability (--probability, OUTPUT_PROBABILITY)",
               "polygons": "the polygons (--polygons, OUTPUT_POLYGONS)",
               "stats": "the statistics (--stats, OUTPUT_STATS)", "quicklook": "the quick-look (--quicklook)"}
     STYLE_KINDS = {"output": "classes", "probability": "probability", "polygons": "polygons"}
+
+    def __post_init__(self):
+        if self.polygons:  # the file is what is checked, locked and published; the layer goes with it
+            path, layer = split_layer(self.polygons)
+            object.__setattr__(self, "polygons", path)
+            object.__setattr__(self, "polygons_layer", self.polygons_layer or layer)
 
     def named(self):
         """``[(role, path)]`` of the destinations that are set, OUTPUT first."""
@@ -64,16 +71,13 @@ def _files_read_by(path: str):
     files = [path]
     if os.path.splitext(path)[1].lower() in (".pt", ".pth", ".onnx"):
         return files
-    from osgeo import gdal
+    import rasterio
 
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
-        ds = gdal.OpenEx(path, gdal.OF_RASTER)
-        files += list(ds.GetFileList() or []) if ds is not None else []
-    except RuntimeError:  # an unreadable input is reported later, by the code that reads it
+        with rasterio.Env(), rasterio.open(path) as ds:  # rasterio's handler keeps GDAL's errors off stderr
+            files += list(ds.files or [])
+    except Exception:  # an unreadable input is reported later, by the code that reads it
         pass
-    finally:
-        gdal.PopErrorHandler()
     return files
 
 

@@ -21,8 +21,9 @@ from ..progress import Progress
 from .raster_io import AtomicRaster
 from .run_files import DestinationLock, clean_stale_files, temp_path
 
-# Files GDAL keeps beside a raster that would describe the replaced one (histograms, overviews).
-STALE_BESIDE_RASTER = (".aux.xml", ".ovr")
+# Files beside a product that would describe the replaced one: GDAL's histograms and overviews of a
+# raster; SQLite's write-ahead log of a GeoPackage (replayed onto the new file, it would corrupt it).
+STALE_BESIDE = {".tif": (".aux.xml", ".ovr"), ".tiff": (".aux.xml", ".ovr"), ".gpkg": ("-wal", "-shm")}
 
 
 class Publication:
@@ -107,7 +108,10 @@ class Publication:
         for role, kind in Destinations.STYLE_KINDS.items():
             final = getattr(self.destinations, role)
             if final and os.path.abspath(final) in self._staged:
-                qml = self.style(kind, self.staged(final))
+                staged = self.staged(final)
+                if role == "polygons":  # QGIS's layer syntax: the style goes to the run's layer
+                    staged = f"{staged}|layername={self.destinations.polygons_layer}"
+                qml = self.style(kind, staged)
                 if qml:
                     with open(self.stage(style_sidecar(final)), "w", encoding="utf-8") as f:
                         f.write(qml)
@@ -121,8 +125,8 @@ class Publication:
                 raise RuntimeError(f"{role} {final} was not written")  # an engine bug, never published
         plan = list(self._staged.items())
         for final, _ in list(plan):
-            if final.lower().endswith((".tif", ".tiff")):
-                plan += [(final + s, None) for s in STALE_BESIDE_RASTER if os.path.lexists(final + s)]
+            stale = STALE_BESIDE.get(os.path.splitext(final)[1].lower(), ())
+            plan += [(final + s, None) for s in stale if os.path.lexists(final + s)]
         done = []
         try:
             for final, staged in plan:

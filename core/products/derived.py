@@ -20,7 +20,8 @@ def write_products(input_path, result, options, publication, progress):
     class_raster = publication.staged(wanted.output)
     if wanted.polygons:
         result.polygons = polygonize_water(class_raster, publication.stage(wanted.polygons), options.min_area,
-                                           ScaledProgress(progress, 0.0, 0.9))
+                                           ScaledProgress(progress, 0.0, 0.9), wanted.polygons_layer,
+                                           keep_layers_of=wanted.polygons)
         result.polygons["path"] = wanted.polygons
     if wanted.stats:
         progress.check_cancelled()
