@@ -24,6 +24,7 @@ from .gpkg import copy_geopackage, is_geopackage, layer_writer, wkb_polygon
 LAYER = "flood_water"
 CHUNK = 20000  # polygons measured and written at a time
 _QGIS_URI = re.compile(r"^(?P<path>.+?)\|layername=(?P<layer>[^|]+)$")
+_SPHEROID = re.compile(r'SPHEROID\["[^"]*",\s*([-+.\deE]+),\s*([-+.\deE]+)')  # the scene's own ellipsoid
 _PROCESSING_URI = re.compile(r"""^ogr:dbname='(?P<path>(?:[^']|'')+)'\s+table="(?P<layer>[^"]+)"(\s*\(\w+\))?$""")
 
 
@@ -50,7 +51,7 @@ def check_polygons_path(path):
 
 def _water_mask_vrt(path, ds):
     """A VRT band that is 1 where the class is flood (1) or permanent water (2), else 0."""
-    geo = f"<GeoTransform>{', '.join(map(repr, ds.transform.to_gdal()))}</GeoTransform>" if ds.crs else ""
+    geo = f"<GeoTransform>{', '.join(repr(float(v)) for v in ds.transform.to_gdal())}</GeoTransform>" if ds.crs else ""
     return (f'<VRTDataset rasterXSize="{ds.width}" rasterYSize="{ds.height}">{geo}'
             '<VRTRasterBand dataType="Byte" band="1"><ComplexSource>'
             f'<SourceFilename relativeToVRT="0">{path}</SourceFilename><SourceBand>1</SourceBand>'
@@ -67,11 +68,10 @@ def _equal_area_crs(ds):
     if not crs.is_geographic:
         return crs.linear_units_factor[1] ** 2, None
     lon, lat = ds.xy(ds.height / 2, ds.width / 2, offset="ul")
-    laea = (f'PROJCS["floodkd equal area",{crs.to_wkt(version="WKT1_GDAL")},'
-            'PROJECTION["Lambert_Azimuthal_Equal_Area"],'
-            f'PARAMETER["latitude_of_center",{lat!r}],PARAMETER["longitude_of_center",{lon!r}],'
-            'PARAMETER["false_easting",0],PARAMETER["false_northing",0],UNIT["metre",1]]')
-    return 1.0, CRS.from_wkt(laea)
+    spheroid = _SPHEROID.search(crs.to_wkt(version="WKT1_GDAL"))
+    ellipsoid = f"+a={spheroid.group(1)} +rf={spheroid.group(2)}" if spheroid else "+ellps=WGS84"
+    centre = f"+lat_0={float(lat):.12g} +lon_0={float(lon):.12g}"
+    return 1.0, CRS.from_proj4(f"+proj=laea {centre} +x_0=0 +y_0=0 {ellipsoid} +units=m +no_defs")
 
 
 def polygon_areas(polygons, crs, equal_area, factor) -> np.ndarray:
