@@ -43,7 +43,8 @@ def _json_safe(value):
 
 
 def run(args) -> int:
-    from ..core.progress import Progress, TerminalProgress
+    from ..core.progress import Progress
+    from .progress_bar import TqdmProgress
     from ..training.evaluation.scoring import evaluate
 
     if not args.model and not args.method:
@@ -56,7 +57,7 @@ def run(args) -> int:
                              "give --model PATH or --method otsu|threshold.")
     with_s2 = bool(args.model) and model_needs_s2(args.model)
     dataset = open_evaluation_dataset(args.dataset, args.root, args.split, with_s2, args.label_source)
-    progress = Progress() if args.json else TerminalProgress()
+    progress = Progress() if args.json else TqdmProgress()
     result = evaluate(dataset, args.model or args.method, device=args.device, threshold=args.threshold,
                       csv_path=args.csv, panel_path=args.panel, panel_ids=args.panel_ids, progress=progress)
     result.update(split=args.split, root=args.root, csv=args.csv, panel=args.panel,

@@ -1,6 +1,7 @@
 """The ``floodkd`` command line: one sub-command per module in COMMANDS.
 
-Exit codes: 0 success, 2 bad input or checkpoint (message on stderr),
+Exit codes: 0 success, 1 some scenes of a batch failed (see its summary.csv),
+2 bad input or checkpoint (message on stderr),
 130 cancelled (Ctrl-C). Each command module defines ``add_parser(subparsers)``
 and ``run(args) -> int``.
 """
@@ -15,6 +16,7 @@ import sys
 COMMANDS = [
     ("segment", "segment"),
     ("segment-change", "change"),
+    ("segment-batch", "batch"),
     ("quicklook", "quicklook"),
     ("evaluate", "evaluate"),
     ("train-teacher", "train"),

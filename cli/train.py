@@ -94,7 +94,8 @@ def config_from_args(args):
 
 def run(args) -> int:
     from ..core.errors import InputError
-    from ..core.progress import Progress, TerminalProgress
+    from ..core.progress import Progress
+    from .progress_bar import TqdmProgress
     from ..training.fit import distributed as dist_
 
     name = args.command_name
@@ -108,7 +109,7 @@ def run(args) -> int:
         val = open_dataset(args.dataset, args.val_root or args.root, val_split, with_s2=teacher,
                            labels="hand", chip_size=chip)
     ctx = dist_.setup(config.device)
-    progress = TerminalProgress() if ctx.is_main else Progress()
+    progress = TqdmProgress() if ctx.is_main else Progress()
     try:
         if name == "distill":
             from ..training.fit.student import train_student

@@ -1,11 +1,10 @@
 """A small progress/cancel protocol that core polls once per batch.
 
-The QGIS provider adapts ``QgsProcessingFeedback`` to it and the CLI adapts a
-terminal progress bar, so core never imports either.
+The QGIS provider adapts ``QgsProcessingFeedback`` to it and the CLI a tqdm
+bar (cli/progress_bar.py), so core never imports either.
 """
 from __future__ import annotations
 
-import sys
 import time
 
 from .errors import Cancelled
@@ -92,35 +91,3 @@ class TimeLeft(ForwardingProgress):
             left = f"about {duration_text(elapsed * (1.0 - fraction) / fraction)} left"
             message = f"{message}, {left}" if message else left
         self.parent.report(fraction, message)
-
-
-class TerminalProgress(Progress):
-    """A one-line progress bar on stderr for the CLI."""
-
-    def __init__(self, stream=None, width: int = 30):
-        self.stream = stream or sys.stderr
-        self.width = width
-        self._last = 0.0
-        self._tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-
-    def report(self, fraction, message=""):
-        now = time.monotonic()
-        if fraction < 1.0 and now - self._last < 0.2:
-            return
-        self._last = now
-        filled = int(self.width * max(0.0, min(1.0, fraction)))
-        bar = "#" * filled + "-" * (self.width - filled)
-        line = f"[{bar}] {100 * fraction:5.1f}% {message}"
-        if self._tty:
-            self.stream.write("\r" + line[:120].ljust(120))
-            if fraction >= 1.0:
-                self.stream.write("\n")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def info(self, message):
-        self.stream.write(message + "\n")
-
-    def warning(self, message):
-        self.stream.write("warning: " + message + "\n")

@@ -122,16 +122,31 @@ def check_destinations(destinations: Destinations, inputs: dict):
             if _same_file(path, other) and role.split("-")[0] != other_role.split("-")[0]:
                 raise InputError(f"{_describe(role)} {path} and {_describe(other_role)} {other} are the same file; "
                                  "give each product its own path.")
+    _check_not_inputs([(Destinations.LABELS[role], path) for role, path in named], inputs)
+
+
+def _check_not_inputs(written, inputs: dict):
+    """Raise InputError if any ``(label, path)`` of ``written`` is an input or a file an input reads."""
     for label, source in inputs.items():
         if not source:
             continue
         for read in _files_read_by(source):
-            for role, path in named:
+            for what, path in written:
                 if _same_file(path, read):
                     via = "" if read == source else f", which reads {read}"
-                    raise InputError(f"{Destinations.LABELS[role]} {path} is the same file as {label} "
+                    raise InputError(f"{what} {path} is the same file as {label} "
                                      f"{source}{via}: writing it would destroy that input. "
                                      "Choose another destination.")
+
+
+def check_file_destination(label: str, path: str, inputs: dict):
+    """The checks of :func:`check_destinations` for one more file a command writes (a batch's summary)."""
+    if os.path.isdir(path):
+        raise InputError(f"{label} {path} is an existing folder; give a file name in it")
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
+        raise InputError(f"{label} {path} exists and is a link or not a regular file; "
+                         "choose another destination.")
+    _check_not_inputs([(label, path)], inputs)
 
 
 def run_inputs(options, **scenes) -> dict:

@@ -133,7 +133,8 @@ def polygonize_water(class_path: str, out_path: str, min_area_m2: float = 0.0, p
                 keep = areas >= min_area_m2
                 writer.add([wkb_polygon(g["coordinates"]) for (g, _), k in zip(chunk, keep) if k],
                            [int(v) for (_, v), k in zip(chunk, keep) if k], areas[keep])
-                kept, dropped, total = kept + int(keep.sum()), dropped + int((~keep).sum()), total + float(areas[keep].sum())
+                kept, dropped = kept + int(keep.sum()), dropped + int((~keep).sum())
+                total += float(areas[keep].sum())
                 progress.report(0.5, f"polygonising water: {kept} polygons written")
     progress.report(1.0, "polygons written")
     return {"polygons": kept, "dropped_polygons": dropped, "polygon_area_m2": total, "min_area_m2": min_area_m2,
