@@ -62,9 +62,11 @@ def map_scene(job, options) -> dict:
 
 
 def _client(scheduler, workers, options):
-    """(client, cluster or None, options for the tasks)."""
+    """(client, cluster or None, options for the tasks); ``scheduler`` may be a Client already connected."""
     from distributed import Client, LocalCluster
 
+    if isinstance(scheduler, Client):
+        return scheduler, None, options
     address = scheduler or os.environ.get(SCHEDULER_ENV)
     if address:
         try:
@@ -82,7 +84,11 @@ def _client(scheduler, workers, options):
 
 def run_batch(inputs, out_dir, options, probability=False, polygons=False, stats=None, quicklook=False,
               scheduler=None, workers=2, overwrite=False, progress: Progress | None = None) -> BatchResult:
-    """Map every scene of ``inputs`` into ``out_dir``; write ``out_dir``/summary.csv; return the rows."""
+    """Map every scene of ``inputs`` into ``out_dir``; write ``out_dir``/summary.csv; return the rows.
+
+    ``scheduler``: an address, a connected ``distributed.Client`` (e.g. Dask Gateway's
+    ``cluster.get_client()``) or None (``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``workers``).
+    """
     progress = progress or Progress()
     out_dir = os.path.abspath(out_dir)
     scenes = expand_inputs(inputs)
@@ -136,6 +142,7 @@ def _run(jobs, todo, rows, options, scheduler, workers, progress):
                 raise Cancelled("batch cancelled; the scenes already mapped are kept and listed in summary.csv")
         return client.scheduler.address
     finally:
-        client.close()
+        if client is not scheduler:  # a Client the caller gave stays theirs
+            client.close()
         if cluster is not None:
             cluster.close()

@@ -4,6 +4,7 @@ import os
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .batch_algorithm import SegmentBatchAlgorithm
 from .change_algorithm import SegmentChangeAlgorithm
 from .evaluate_algorithm import EvaluateAlgorithm
 from .export_algorithm import ExportOnnxAlgorithm
@@ -15,8 +16,8 @@ ICON = os.path.join(os.path.dirname(os.path.dirname(__file__)), "resources", "ic
 
 def algorithm_classes():
     """Every algorithm the provider offers (ids are public API: never rename)."""
-    return [SegmentAlgorithm, SegmentChangeAlgorithm, TrainTeacherAlgorithm, TrainSupervisedAlgorithm,
-            DistillStudentAlgorithm, EvaluateAlgorithm, ExportOnnxAlgorithm]
+    return [SegmentAlgorithm, SegmentChangeAlgorithm, SegmentBatchAlgorithm, TrainTeacherAlgorithm,
+            TrainSupervisedAlgorithm, DistillStudentAlgorithm, EvaluateAlgorithm, ExportOnnxAlgorithm]
 
 
 class FloodKDProvider(QgsProcessingProvider):

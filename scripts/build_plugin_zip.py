@@ -31,7 +31,7 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLUGIN = "floodkd"
 TOP_FILES = ["metadata.txt", "__init__.py", "LICENSE", "README.md"]
-FOLDERS = ["plugin", "processing_provider", "core", "training", "worker", "resources", "docs"]
+FOLDERS = ["plugin", "processing_provider", "core", "training", "worker", "batch", "resources", "docs"]
 SKIP_SUFFIXES = (".pyc", ".pyo", ".part", ".orig", ".rej", "~")
 DOCS_SUFFIXES = (".md",)  # docs/ gives its text only; screenshots stay in the repository
 REQUIRED_METADATA = ["name", "qgisMinimumVersion", "description", "about", "version", "author"]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import rasterio
 
+from floodkd.batch.runner import run_batch
 from floodkd.cli.main import main
 from floodkd.core.segment import SegmentOptions, segment_scene
 
@@ -100,6 +101,10 @@ def test_external_scheduler_and_worker_run_the_scenes(scenes, tmp_path, monkeypa
         monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
         assert main(["segment-batch", scenes[3], "--out-dir", str(out), "--method", "otsu"]) == 0
         assert summary(out)["Bolivia_312675_S1Hand.tif"]["worker"] == external
+        with Client(address, timeout="30s") as client:  # a caller's own client (Dask Gateway's, say)
+            result = run_batch([scenes[3]], str(out), SegmentOptions(method="otsu"), scheduler=client,
+                               overwrite=True)
+            assert [r["status"] for r in result.rows] == ["ok"] and client.status == "running"
     finally:
         for proc in (worker, scheduler):
             if proc is not None:
