@@ -3,7 +3,8 @@
 Runs, under OUT (default runs/default), for each FOLD ("all", or "no-<source>"
 with that source left out of everything, labelled and unlabelled):
   <fold>/supervised_s{seed}.pt   tinyunet width 24 on the labels only
-  <fold>/teacher_s0.pt           tinyunet width 48 on the same labels (a Sentinel-1 teacher)
+  <fold>/teacher_s0.pt           tinyunet width 32 (1.8x the student's parameters) on the same labels
+                                 (a Sentinel-1 teacher; width 48 did not fit this CPU budget)
   <fold>/student_s{seed}.pt      width 24 distilled from the teacher on labelled + unlabelled crops
 Each run writes *.last.pt after every epoch and resumes from it when rerun. The
 checkpoint used is always the LAST epoch (no selection on validation).
@@ -119,6 +120,7 @@ def main(argv=None):
     ap.add_argument("--temperature", type=float, default=2.0)
     ap.add_argument("--hard-weight", type=float, default=0.5)
     ap.add_argument("--feature-distill", action="store_true", help="add HFD feature distillation (student)")
+    ap.add_argument("--teacher-width", type=int, default=32)
     ap.add_argument("--tag", default="", help="suffix of the student's run name (variants)")
     args = ap.parse_args(argv)
 
@@ -139,10 +141,12 @@ def main(argv=None):
         for stage, seed in plan:
             labelled, unlabelled = datasets(args.data, seed, fold)
             if stage in ("supervised", "teacher"):
-                width = 48 if stage == "teacher" else 24
+                width = args.teacher_width if stage == "teacher" else 24
                 run(f"{stage}_s{seed}", lambda p: train_supervised(labelled, config(p, seed, width, args), None,
                                                                    Log()), out)
             else:
+                if not finished(os.path.join(out, "teacher_s0.pt")):
+                    raise SystemExit(f"the teacher of fold {fold} has not finished: run --stage teacher first")
                 cfg = config(os.path.join(out, f"student{args.tag}_s{seed}.pt"), seed, 24, args,
                              teacher=os.path.join(out, "teacher_s0.last.pt"), temperature=args.temperature,
                              hard_weight=args.hard_weight, feature_distill=args.feature_distill)
