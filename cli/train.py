@@ -8,15 +8,26 @@ Examples::
     floodkd distill --dataset sen1floods11 --root data/sen1floods11 --teacher runs/teacher.pt \\
         --unlabelled-dataset pairs --unlabelled-root data/pairs --out runs/student.pt
 
+The bundled default's recipe on ETCI 2021 in dB (small network, SAR physics augmentation)::
+
+    floodkd train-supervised --dataset etci --root data/etci2021 --arch tinyunet --crop 128 \\
+        --batch-size 16 --lr 0.02 --epochs 6 --out runs/etci_tiny.pt
+    floodkd train-teacher --dataset etci --root data/etci2021 --arch tinyunet --width 32 ... --out runs/t.pt
+    floodkd distill --dataset etci --root data/etci2021 --arch tinyunet --teacher runs/t.pt \\
+        --temperature 2 --hard-weight 0.5 ... --out runs/student.pt
+
 Several processes (one per GPU, or CPU processes on gloo)::
 
     torchrun --nproc_per_node 2 -m floodkd.cli train-teacher ...
 """
 from __future__ import annotations
 
-from ..training.data.catalog import DEFAULT_VAL_SPLIT as DEFAULT_VAL
+from ..training.data.catalog import SAR_AUGMENT_BY_DEFAULT
 from ..training.data.catalog import TRAINING_DATASETS as DATASETS
 from ..training.data.catalog import open_training_dataset as open_dataset
+from ..training.data.catalog import resolve_splits
+
+ARCHS = ("deeplabv3plus", "unet", "fpn", "tinyunet")
 HELP = {
     "train-teacher": "train the S1+S2 teacher on hand labels",
     "train-supervised": "train the Sentinel-1-only baseline on hand or weak labels",
@@ -32,8 +43,9 @@ def add_parser(sub, name):
                        epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", choices=DATASETS, required=True, help="training dataset type")
     p.add_argument("--root", required=True, help="training dataset folder")
-    p.add_argument("--split", default="train", help="training split (default train; pairs: whole folder)")
-    p.add_argument("--val-split", help="validation split, 'none' to skip (default: valid / val / none)")
+    p.add_argument("--split", help="training split (default: train; etci and pairs: all; a Sen1Floods11 copy "
+                                   "without the train chips: all)")
+    p.add_argument("--val-split", help="validation split, 'none' to skip (default: valid / val / none; etci: none)")
     p.add_argument("--val-root", help="validation dataset folder (default: --root)")
     p.add_argument("--chip-size", type=int, default=512, help="pairs: cut rasters into chips (default 512)")
     if name == "train-supervised":
@@ -46,8 +58,13 @@ def add_parser(sub, name):
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--crop", type=int, default=256, help="random crop side, multiple of 32; 0 for full chips")
-    p.add_argument("--arch", default="deeplabv3plus", help="deeplabv3plus, unet or fpn")
-    p.add_argument("--encoder", default="resnet34", help="smp encoder name (paper: tu-xception65)")
+    p.add_argument("--arch", default="deeplabv3plus", choices=ARCHS,
+                   help="deeplabv3plus, unet, fpn (smp) or tinyunet (floodkd's small U-Net, the default model's)")
+    p.add_argument("--encoder", default="resnet34", help="smp encoder name (paper: tu-xception65); not for tinyunet")
+    p.add_argument("--width", type=int, default=24, help="tinyunet width (24: the default model; 32-48: a teacher)")
+    p.add_argument("--augment", choices=("auto", "sar", "none"), default="auto",
+                   help="sar: SAR physics augmentation of VV/VH dB (wind-roughened water, flooded vegetation, "
+                        "calibration, speckle, incidence); auto: sar for etci, none otherwise")
     p.add_argument("--loss", choices=["edge_ce", "ce", "focal"], default="edge_ce", help="hard-label loss")
     p.add_argument("--edge-width", type=int, default=3, help="edge_ce: pixels from a class boundary")
     p.add_argument("--edge-weight", type=float, default=2.0, help="edge_ce: weight of those pixels")
@@ -78,7 +95,10 @@ def add_parser(sub, name):
 def config_from_args(args):
     from ..training.fit.trainer import TrainConfig
 
-    fields = dict(out=args.out, arch=args.arch, encoder=args.encoder, epochs=args.epochs,
+    tiny = args.arch == "tinyunet"
+    sar = args.augment == "sar" or (args.augment == "auto" and args.dataset in SAR_AUGMENT_BY_DEFAULT)
+    fields = dict(out=args.out, arch=args.arch, encoder="none" if tiny else args.encoder, epochs=args.epochs,
+                  model_kwargs={"width": args.width} if tiny else {}, sar_augment=sar,
                   batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
                   weight_decay=args.weight_decay, crop=args.crop, seed=args.seed, device=args.device,
                   num_workers=args.workers, max_steps_per_epoch=args.max_steps_per_epoch,
@@ -103,7 +123,12 @@ def run(args) -> int:
     teacher = name == "train-teacher"
     chip = args.chip_size if args.dataset == "pairs" else None
     labels = getattr(args, "labels", "hand")
-    val_split = args.val_split or DEFAULT_VAL[args.dataset]
+    args.split, val_split, notes = resolve_splits(args.dataset, args.root, args.split, args.val_split,
+                                                  labels, with_s2=teacher)
+    if args.val_root and val_split == "none" and not args.val_split:
+        val_split = "all"  # a separate validation folder: all of it
+    for note in notes:
+        print(f"note: {note}")
     val = None
     if val_split != "none" or args.val_root:
         val = open_dataset(args.dataset, args.val_root or args.root, val_split, with_s2=teacher,

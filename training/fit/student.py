@@ -14,7 +14,7 @@ from ...core.models.checkpoint import checkpoint_bands, load_checkpoint, model_f
 from ...core.errors import CheckpointError, InputError
 from ..data.augment import Augmented, jitter
 from .losses import feature_distill_loss, hard_loss, kd_loss
-from .teacher import _prepare, channels, describe_dataset, s1_input, stacked_input
+from .teacher import _prepare, channels, describe_dataset, s1_input, sar_view, stacked_input
 from .trainer import TrainConfig, derived_seed, fit, make_loader
 
 
@@ -80,6 +80,12 @@ class DistillTask:
         if labelled is not None and [b.name for b in labelled.s1_bands] != [b.name for b in sources[-1].s1_bands]:
             raise InputError(f"the labelled ({labelled.name}) and unlabelled ({unlabelled.name}) datasets "
                              "have different S1 bands; use sources of the same sensor set-up.")
+        if config.sar_augment:  # the teacher labels the clean chip (s1_clean), the student sees it augmented
+            if teacher_sees_s2(self.teacher_ckpt):
+                raise InputError("the SAR augmentation needs a Sentinel-1 teacher (it labels the clean S1 "
+                                 "chip); this teacher sees Sentinel-2 too: use --augment none.")
+            labelled, unlabelled = sar_view(labelled, config), sar_view(unlabelled, config)
+            sources = [d for d in (labelled, unlabelled) if d is not None]
         self.teacher = model_from_checkpoint(self.teacher_ckpt)
         for p in self.teacher.parameters():
             p.requires_grad_(False)

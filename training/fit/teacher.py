@@ -4,7 +4,8 @@ Both minimise the configured hard-label loss (edge-weighted cross-entropy by
 default) with SGD; they differ in what the network sees:
 
 * teacher: Sentinel-1 and Sentinel-2 stacked (``s1`` then ``s2`` channels),
-  checkpoint bands ``s1_bands + s2_bands``;
+  checkpoint bands ``s1_bands + s2_bands``; on a dataset without Sentinel-2
+  (ETCI 2021) a Sentinel-1 teacher, usually a wider network than the student;
 * supervised: Sentinel-1 only, on hand or weak labels, checkpoint bands
   ``s1_bands``.
 """
@@ -46,6 +47,21 @@ def s1_input(batch):
     return batch["s1"]
 
 
+def sar_view(dataset, config):
+    """``dataset`` under the SAR physics augmentation when ``config.sar_augment`` (VV/VH dB, no S2)."""
+    if not config.sar_augment or dataset is None:
+        return dataset
+    from ..data.db_augment import SAR_PHYSICS, DbSamples
+
+    if getattr(dataset, "s2_bands", ()):
+        raise InputError(f"the SAR augmentation changes Sentinel-1 only, but the {dataset.name} data carry "
+                         "Sentinel-2 too; train an S1 model, or turn the augmentation off (--augment none).")
+    try:
+        return DbSamples(dataset, dataset.s1_bands, seed=config.seed, crop=config.crop, config=SAR_PHYSICS)
+    except ValueError as exc:
+        raise InputError(f"{exc}; turn the SAR augmentation off (--augment none) for this dataset.") from None
+
+
 class SupervisedTask:
     """One model trained on hand (or weak) labels from one dataset."""
 
@@ -58,14 +74,13 @@ class SupervisedTask:
             raise InputError(f"the {role} needs labels, but the {dataset.name} training dataset is unlabelled; "
                              "use hand (or, for the supervised baseline, weak) labels.")
         self.role, self.config = role, config
-        keys = ("s1", "s2") if role == "teacher" else ("s1",)
-        if role == "teacher" and not getattr(dataset, "s2_bands", ()):
-            raise InputError(f"the teacher needs Sentinel-2 bands, but the {dataset.name} dataset has none; "
-                             "build it with S2 (with_s2=True, --dataset ... with S2 files).")
-        self.bands = tuple(dataset.s1_bands) + (tuple(dataset.s2_bands) if role == "teacher" else ())
+        with_s2 = role == "teacher" and bool(getattr(dataset, "s2_bands", ()))
+        keys = ("s1", "s2") if with_s2 else ("s1",)
+        dataset = sar_view(dataset, config)
+        self.bands = tuple(dataset.s1_bands) + (tuple(dataset.s2_bands) if with_s2 else ())
         self.in_channels = channels(dataset, keys)
         self.input_transform = getattr(dataset, "input_transform", "clip_scale")
-        self.input_fn = stacked_input if role == "teacher" else s1_input
+        self.input_fn = stacked_input if with_s2 else s1_input
         self.data = Augmented(dataset, config.crop, config.flips, config.seed)
         self.datasets = {"train": describe_dataset(dataset)}
         if val_dataset is not None:

@@ -69,6 +69,7 @@ class TrainConfig:
     feature_level: int = -1           # index into model.encoder(x)'s list
     brightness: float = 0.1
     contrast: float = 0.1
+    sar_augment: bool = False         # SAR physics augmentation of dB input (training/data/db_augment.SAR_PHYSICS)
 
 
 def seed_everything(seed: int) -> None:
