@@ -14,30 +14,40 @@ from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputFile, QgsProce
                        QgsProcessingParameterNumber, QgsProcessingParameterString)
 
 from ..core.progress import TimeLeft
-from ..training.data.catalog import DEFAULT_VAL_SPLIT as DEFAULT_VAL
+from ..training.data.catalog import SAR_AUGMENT_BY_DEFAULT
 from ..training.data.catalog import TRAINING_DATASETS as DATASETS
+from ..training.data.catalog import resolve_splits
 from .feedback import FeedbackProgress
 from .worker_runner import run_job
 from .help import help_text, readme_url
 
 DEVICES = ["auto", "cpu", "cuda"]
-ARCHS = ["deeplabv3plus", "unet", "fpn"]
+ARCHS = ["deeplabv3plus", "unet", "fpn", "tinyunet"]
+AUGMENTS = ["auto", "sar", "none"]
 MODELS_DIR = os.path.join(os.path.expanduser("~"), "floodkd", "models")
 HELP = {
     "DATASET": "layout of the labelled folder: sen1floods11 (its native folders: S1Hand, S2Hand, LabelHand and the "
                "split lists), ombria (OmbriaS1 and OmbriaS2 with train/AFTER, BEFORE, MASK), pairs (a folder of "
-               "co-registered S1, S2 and label GeoTIFFs, cut into 512 px chips).",
+               "co-registered S1, S2 and label GeoTIFFs, cut into 512 px chips), etci (ETCI 2021: one folder per "
+               "scene with vv, vh, flood_label, water_body_label; bytes become dB per scene).",
     "ROOT": "the labelled dataset folder.",
     "SPLIT": "training split: sen1floods11 train, valid, test, bolivia or all; ombria train, val or all "
-             "(patch numbers divisible by 5 are val); pairs all.",
+             "(patch numbers divisible by 5 are val); pairs all; etci all or scene folder names (comma-separated). "
+             "Empty = train (sen1floods11, ombria) or all (pairs, etci); a Sen1Floods11 folder holding none of "
+             "the official train chips trains on every chip present.",
     "VAL_SPLIT": "split scored after every epoch to keep the best checkpoint; empty = valid (sen1floods11), val "
-                 "(ombria), none (pairs); 'none' skips validation and keeps the last epoch.",
+                 "(ombria), none (pairs, etci, and a Sen1Floods11 folder without valid chips); 'none' skips "
+                 "validation and keeps the last epoch.",
     "EPOCHS": "passes over the training split.",
     "DEVICE": "auto: a CUDA GPU when one is usable, else the CPU; cpu; cuda.",
     "BATCH_SIZE": "chips per training step (lower it when memory runs out).",
     "LR": "initial SGD learning rate (momentum 0.9), decayed polynomially (power 0.9) to 0.",
     "CROP": "random square crop of each chip (px, a multiple of 32); 0 trains on full chips.",
-    "ARCH": "network architecture (segmentation-models-pytorch).",
+    "ARCH": "network architecture: deeplabv3plus, unet, fpn (segmentation-models-pytorch) or tinyunet "
+            "(floodkd's 0.8 M-parameter U-Net, the bundled default's; ENCODER is then unused).",
+    "WIDTH": "tinyunet width: 24 is the bundled default; 32-48 for a teacher.",
+    "AUGMENT": "sar: SAR physics augmentation of VV/VH in dB (wind-roughened water, flooded vegetation, "
+               "calibration offsets, speckle, incidence); auto: sar for etci, none for the other layouts.",
     "ENCODER": "encoder name in segmentation-models-pytorch, e.g. resnet18, resnet34; the paper used tu-xception65.",
     "SEED": "random seed: the same seed and data give the same run.",
     "MAX_STEPS": "cap on batches per epoch for quick trials; 0 = the whole split.",
@@ -92,7 +102,8 @@ class TrainAlgorithmBase(TrainingGroup):
         self.addParameter(QgsProcessingParameterEnum("DATASET", "Labelled dataset layout", DATASETS, defaultValue=0))
         self.addParameter(QgsProcessingParameterFile("ROOT", "Labelled dataset folder",
                                                      behavior=QgsProcessingParameterFile.Folder))
-        self.addParameter(QgsProcessingParameterString("SPLIT", "Training split", defaultValue="train"))
+        self.addParameter(QgsProcessingParameterString(
+            "SPLIT", "Training split (empty = the layout's default)", defaultValue="", optional=True))
         self.addParameter(QgsProcessingParameterString(
             "VAL_SPLIT", "Validation split ('none' to skip; empty = valid / val)", optional=True))
         self.add_own_parameters()
@@ -104,6 +115,8 @@ class TrainAlgorithmBase(TrainingGroup):
             num("CROP", "Random crop (px, multiple of 32; 0 = full chips)", defaultValue=256, minValue=0),
             QgsProcessingParameterEnum("ARCH", "Architecture", ARCHS, defaultValue=0),
             QgsProcessingParameterString("ENCODER", "Encoder (smp name)", defaultValue="resnet34"),
+            num("WIDTH", "tinyunet width", defaultValue=24, minValue=4),
+            QgsProcessingParameterEnum("AUGMENT", "Augmentation", AUGMENTS, defaultValue=0),
             num("SEED", "Random seed", defaultValue=0),
             num("MAX_STEPS", "Max batches per epoch (0 = all)", defaultValue=0, minValue=0),
             QgsProcessingParameterBoolean("RESUME", "Resume from the last checkpoint", defaultValue=False),
@@ -124,10 +137,16 @@ class TrainAlgorithmBase(TrainingGroup):
         from ..training.fit.trainer import TrainConfig
 
         p = parameters
+        arch = ARCHS[self.parameterAsEnum(p, "ARCH", context)]
+        tiny = arch == "tinyunet"
+        augment = AUGMENTS[self.parameterAsEnum(p, "AUGMENT", context)]
+        kind = DATASETS[self.parameterAsEnum(p, "DATASET", context)]
         return TrainConfig(
             out=self.parameterAsFileOutput(p, "OUTPUT", context),
-            arch=ARCHS[self.parameterAsEnum(p, "ARCH", context)],
-            encoder=self.parameterAsString(p, "ENCODER", context),
+            arch=arch,
+            encoder="none" if tiny else self.parameterAsString(p, "ENCODER", context),
+            model_kwargs={"width": self.parameterAsInt(p, "WIDTH", context)} if tiny else {},
+            sar_augment=augment == "sar" or (augment == "auto" and kind in SAR_AUGMENT_BY_DEFAULT),
             epochs=self.parameterAsInt(p, "EPOCHS", context),
             batch_size=self.parameterAsInt(p, "BATCH_SIZE", context),
             lr=self.parameterAsDouble(p, "LR", context),
@@ -143,16 +162,21 @@ class TrainAlgorithmBase(TrainingGroup):
         from dataclasses import asdict
 
         kind = DATASETS[self.parameterAsEnum(parameters, "DATASET", context)]
-        return {"role": self.ROLE, "dataset": kind, "root": self.parameterAsFile(parameters, "ROOT", context),
-                "split": self.parameterAsString(parameters, "SPLIT", context),
-                "val_split": self.parameterAsString(parameters, "VAL_SPLIT", context) or DEFAULT_VAL[kind],
-                "config": asdict(self.config(parameters, context))}
+        root = self.parameterAsFile(parameters, "ROOT", context)
+        split, val_split, notes = resolve_splits(
+            kind, root, self.parameterAsString(parameters, "SPLIT", context),
+            self.parameterAsString(parameters, "VAL_SPLIT", context), with_s2=self.ROLE == "teacher")
+        return {"role": self.ROLE, "dataset": kind, "root": root, "split": split, "val_split": val_split,
+                "notes": notes, "config": asdict(self.config(parameters, context))}
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         os.makedirs(os.path.dirname(os.path.abspath(self.parameterAsFileOutput(parameters, "OUTPUT", context))),
                     exist_ok=True)
         # In desktop QGIS this runs in the worker process (processing_provider/worker_runner.py).
-        result = run_job("train", self.job_args(parameters, context), TimeLeft(FeedbackProgress(feedback)))
+        args = self.job_args(parameters, context)
+        for note in args.pop("notes"):
+            feedback.pushInfo(note)
+        result = run_job("train", args, TimeLeft(FeedbackProgress(feedback)))
         iou = result["best_water_iou"]
         feedback.pushInfo(f"best checkpoint {result['paths']['best']} (epoch {result['best_epoch']}, "
                           f"{no_validation_text(iou)}); use it as MODEL in 'Segment flood water' or export "

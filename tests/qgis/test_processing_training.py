@@ -115,3 +115,48 @@ def test_training_without_validation_says_so(provider, mini_ombria, tmp_path):
     assert os.path.exists(out["OUTPUT"]) and out.get("BEST_WATER_IOU") is None  # absent, not NaN
     log = "\n".join(feedback.lines)
     assert "no validation" in log and "nan" not in log.lower()
+
+
+SHARED = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data"))
+TINYUNET = {"EPOCHS": 1, "BATCH_SIZE": 2, "CROP": 64, "ARCH": 3, "WIDTH": 8, "MAX_STEPS": 1, "DEVICE": 1}
+
+
+def shared_root(name):
+    path = os.path.join(SHARED, name)
+    if not os.path.isdir(path):
+        pytest.skip(f"real data not available: {path}")
+    return path
+
+
+@pytest.mark.parametrize("layout,dataset", [("sen1floods11", 0), ("etci2021", 3)])
+def test_trainsupervised_defaults_work_on_the_bundled_layouts(provider, tmp_path, layout, dataset):
+    """SPLIT and VAL_SPLIT left at their defaults (the Sen1Floods11 copy has none of the official train chips)."""
+    feedback = RecordingFeedback()
+    out = run("trainsupervised", {**TINYUNET, "DATASET": dataset, "ROOT": shared_root(layout),
+                                  "OUTPUT": str(tmp_path / "m.pt")}, feedback)
+    ckpt = torch.load(out["OUTPUT"], weights_only=True)
+    assert ckpt["arch"] == "tinyunet" and ckpt["model_kwargs"] == {"width": 8}
+    assert ckpt["training"]["sar_augment"] is (layout == "etci2021")  # AUGMENT auto: sar for etci only
+    assert [b["name"] for b in ckpt["bands"]] == ["VV", "VH"]
+    if layout == "sen1floods11":
+        assert any("split all" in line for line in feedback.lines)
+        assert ckpt["training"]["datasets"]["train"]["size"] == 3
+
+
+def test_trainsupervised_defaults_work_on_ombria(provider, mini_ombria, tmp_path):
+    out = run("trainsupervised", {**TINYUNET, "DATASET": 1, "ROOT": str(mini_ombria), "OUTPUT": str(tmp_path / "o.pt")})
+    assert os.path.exists(out["OUTPUT"]) and 0.0 <= out["BEST_WATER_IOU"] <= 1.0  # val split 'val' by default
+
+
+def test_the_default_models_recipe_runs_in_qgis_on_etci(provider, tmp_path):
+    """trainteacher (a Sentinel-1 teacher: ETCI has no Sentinel-2) then distillstudent, tinyunet, SAR augmentation."""
+    root = shared_root("etci2021")
+    teacher = run("trainteacher", {**TINYUNET, "DATASET": 3, "ROOT": root, "WIDTH": 12,
+                                   "OUTPUT": str(tmp_path / "t.pt")})["OUTPUT"]
+    ckpt = torch.load(teacher, weights_only=True)
+    assert ckpt["in_channels"] == 2 and ckpt["model_kwargs"] == {"width": 12}
+    out = run("distillstudent", {**TINYUNET, "DATASET": 3, "ROOT": root, "TEACHER": teacher, "TEMPERATURE": 2.0,
+                                 "HARD_WEIGHT": 0.5, "OUTPUT": str(tmp_path / "s.pt")})
+    student = torch.load(out["OUTPUT"], weights_only=True)
+    assert student["role"] == "student" and student["training"]["sar_augment"] is True
+    assert student["training"]["teacher"] == teacher and student["model_kwargs"] == {"width": 8}

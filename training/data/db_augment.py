@@ -143,6 +143,7 @@ class DbSamples:
         self.dataset, self.s1_bands, self.train, self.seed = dataset, tuple(bands), train, seed
         self.config = config or DbAugmentConfig()
         self.repeat = max(1, int(repeat)) if train else 1
+        self.root, self.split = getattr(dataset, "root", ""), getattr(dataset, "split", "")
         self.name, self.labelled, self.ids = dataset.name, dataset.labelled, list(dataset.ids) * self.repeat
         self.s2_bands, self.input_transform = (), "clip_scale"
         self.epoch, self.crop, self._cache = 0, int(crop or 0), ({} if cache else None)
