@@ -126,11 +126,13 @@ def test_supervised_s1_checkpoint_records_s1_bands(tmp_path):
     assert np.isnan(result["best_water_iou"])             # no validation set given
 
 
-def test_teacher_without_s2_or_labels_is_refused(tmp_path):
-    from floodkd.training.fit.teacher import train_supervised, train_teacher
+def test_teacher_without_s2_is_a_sentinel1_teacher_and_without_labels_is_refused(tmp_path):
+    from floodkd.training.fit.teacher import SupervisedTask, train_supervised, train_teacher
 
-    with pytest.raises(InputError, match="Sentinel-2"):
-        train_teacher(TinyPairs(4, with_s2=False), tiny_config(tmp_path / "t.pt"))
+    s1_only = SupervisedTask(TinyPairs(4, with_s2=False), tiny_config(tmp_path / "t.pt"), "teacher")
+    with_s2 = SupervisedTask(TinyPairs(4), tiny_config(tmp_path / "t.pt"), "teacher")
+    assert [b.sensor for b in s1_only.bands] == ["S1"] * len(TinyPairs(4).s1_bands)  # e.g. ETCI: no S2 exists
+    assert s1_only.in_channels < with_s2.in_channels and any(b.sensor == "S2" for b in with_s2.bands)
     with pytest.raises(InputError, match="unlabelled"):
         train_supervised(TinyPairs(4, labelled=False), tiny_config(tmp_path / "s.pt"))
     with pytest.raises(InputError, match="multiple of 8"):
