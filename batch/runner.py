@@ -90,6 +90,11 @@ def run_batch(inputs, out_dir, options, probability=False, polygons=False, stats
     ``cluster.get_client()``) or None (``$DASK_SCHEDULER_ADDRESS``, else a LocalCluster of ``workers``).
     """
     progress = progress or Progress()
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise InputError('floodkd segment-batch runs on Dask, which is not installed here: '
+                         'pip install "floodkd[batch]" (dask[distributed])') from exc
     out_dir = os.path.abspath(out_dir)
     scenes = expand_inputs(inputs)
     jobs = plan_jobs(scenes, out_dir, probability, polygons, stats, quicklook)

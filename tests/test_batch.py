@@ -155,3 +155,9 @@ def test_scene_list_file_with_relative_paths(tmp_path, capsys):
     assert main(["segment-batch", str(tmp_path / "scenes.txt"), "--out-dir", str(tmp_path / "o"), "--workers", "1",
                  "--method", "otsu"]) == 0
     assert summary(tmp_path / "o")["India_900498_S1Hand.tif"]["status"] == "ok"
+
+
+def test_without_dask_the_message_says_what_to_install(spain_s1, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert main(["segment-batch", str(spain_s1), "--out-dir", str(tmp_path / "o")]) == 2
+    assert 'pip install "floodkd[batch]"' in capsys.readouterr().err and not (tmp_path / "o").exists()

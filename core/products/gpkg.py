@@ -7,6 +7,7 @@ layer of that name is replaced and every other layer is left as it was.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import sqlite3
 import struct
@@ -59,6 +60,21 @@ def copy_geopackage(source: str, target: str):
                          "choose another destination for the polygons.") from exc
 
 
+WRITER_MISSING = ("writing flood polygons needs GDAL's Python bindings (osgeo, as in QGIS) or pyogrio: "
+                  'pip install "floodkd[polygons]" (or leave out --polygons / OUTPUT_POLYGONS)')
+
+
+def check_writer_available():
+    """Raise InputError, before any work, when neither GDAL's bindings nor pyogrio can be imported."""
+    for name in ("osgeo", "pyogrio"):
+        try:
+            if importlib.util.find_spec(name) is not None:  # None also when sys.modules blocks it
+                return
+        except (ImportError, ValueError):
+            pass
+    raise InputError(WRITER_MISSING)
+
+
 def layer_writer(path: str, layer: str, crs_wkt: str | None, what: str):
     """A writer of ``layer`` in ``path`` (created if missing): GDAL's bindings where importable, else pyogrio."""
     try:
@@ -81,8 +97,7 @@ class PyogrioWriter:
                 warnings.simplefilter("ignore")
                 from pyogrio.raw import write
         except ImportError as exc:
-            raise InputError("writing flood polygons needs GDAL's Python bindings (osgeo, as in QGIS) or pyogrio: "
-                             "pip install pyogrio (or drop --polygons / OUTPUT_POLYGONS)") from exc
+            raise InputError(WRITER_MISSING) from exc
         self._write = write
         return self
 

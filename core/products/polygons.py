@@ -19,7 +19,7 @@ import numpy as np
 from ..classes import FLOOD, PERMANENT
 from ..errors import InputError
 from ..progress import Progress
-from .gpkg import copy_geopackage, is_geopackage, layer_writer, wkb_polygon
+from .gpkg import check_writer_available, copy_geopackage, is_geopackage, layer_writer, wkb_polygon
 
 LAYER = "flood_water"
 CHUNK = 20000  # polygons measured and written at a time
@@ -47,6 +47,7 @@ def check_polygons_path(path):
     if os.path.isfile(path) and os.path.getsize(path) > 0 and not is_geopackage(path):
         raise InputError(f"polygon destination {path} exists and is not a GeoPackage; floodkd adds its layer to "
                          "a GeoPackage and never replaces another kind of file. Choose another name.")
+    check_writer_available()
 
 
 def _water_mask_vrt(path, ds):

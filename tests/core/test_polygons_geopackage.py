@@ -106,3 +106,12 @@ def test_a_geopackage_open_in_wal_mode_keeps_its_uncheckpointed_data(spain_s1, t
     fresh.close()
     live.close()
     assert sorted(layers(gpkg)) == ["flood_water", "notes", "roads"]
+
+
+def test_without_any_geopackage_writer_polygons_are_refused_before_any_work(spain_s1, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "osgeo", None)
+    monkeypatch.setitem(sys.modules, "pyogrio", None)
+    with pytest.raises(InputError, match=r'pip install "floodkd\[polygons\]"'):
+        segment_scene(str(spain_s1), str(tmp_path / "w.tif"), SegmentOptions(method="otsu"),
+                      polygons_path=str(tmp_path / "p.gpkg"))
+    assert list(tmp_path.iterdir()) == []
