@@ -79,7 +79,14 @@ def _client(scheduler, workers, options):
     threads = options.threads or max(1, usable_cpus() // workers)
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                            silence_logs=logging.ERROR)
-    return Client(cluster), cluster, replace(options, threads=threads)
+    client = Client(cluster)
+    try:
+        client.wait_for_workers(workers, timeout=120)  # every worker up before the scenes are handed out
+    except BaseException:
+        client.close()
+        cluster.close()
+        raise
+    return client, cluster, replace(options, threads=threads)
 
 
 def run_batch(inputs, out_dir, options, probability=False, polygons=False, stats=None, quicklook=False,
