@@ -77,7 +77,8 @@ def _client(scheduler, workers, options):
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
     threads = options.threads or max(1, usable_cpus() // workers)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    # ":0": its status page on a free port (two batches on one machine never clash over 8787)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     client = Client(cluster)
     try:

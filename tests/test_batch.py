@@ -161,3 +161,32 @@ def test_without_dask_the_message_says_what_to_install(spain_s1, tmp_path, capsy
     monkeypatch.setitem(sys.modules, "distributed", None)
     assert main(["segment-batch", str(spain_s1), "--out-dir", str(tmp_path / "o")]) == 2
     assert 'pip install "floodkd[batch]"' in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_sigterm_keeps_the_mapped_scenes_and_a_rerun_finishes_the_rest(tmp_path):
+    """What Cancel in floodkd:segmentbatch does: SIGTERM to ``python -m floodkd.batch``."""
+    from floodkd.worker.client import _package_parent
+
+    chips = sorted(str(p) for p in S1HAND.glob("*_S1Hand.tif"))
+    if len(chips) < 3:
+        pytest.skip(f"needs 3 chips in {S1HAND}")
+    out = tmp_path / "out"
+    spec = {"inputs": chips, "out_dir": str(out), "options": {"method": "otsu"}, "workers": 1}
+    proc = subprocess.Popen([sys.executable, "-m", "floodkd.batch", json.dumps(spec)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, PYTHONPATH=_package_parent()))
+    lines = []
+    for line in proc.stdout:  # the first scene is done: stop the batch as QGIS's Cancel does
+        lines.append(json.loads(line))
+        if "progress" in lines[-1]:
+            proc.terminate()
+            break
+    lines += [json.loads(line) for line in proc.stdout]
+    assert proc.wait(timeout=120) == 130 and "cancelled" in lines[-1]["error"]
+    rows = summary(out)
+    assert 1 <= len(rows) < len(chips) and all(r["status"] == "ok" for r in rows.values())
+    assert main(["segment-batch", *chips, "--out-dir", str(out), "--workers", "1", "--method", "otsu"]) == 0
+    again = summary(out)
+    skipped = {name for name, r in again.items() if r["status"] == "skipped"}
+    assert set(rows) <= skipped and len(skipped) < len(chips)  # (a scene may finish while the batch stops)
+    assert all(r["status"] == "ok" for name, r in again.items() if name not in skipped)
+    assert not [p for p in os.listdir(out) if p.startswith(".floodkd-")]  # what the killed worker left is gone
