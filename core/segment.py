@@ -1,8 +1,9 @@
 """Streaming scene segmentation: read, infer and write strip by strip.
 
-Tiles overlap and are blended with weights (no seams); a buffer one tile high
-and the scene wide holds the running weighted sums, and rows are written as
-soon as no later tile touches them, so memory stays flat as scenes grow.
+This module checks the options, prepares the source, the predictor and the
+staged outputs, and publishes them; the strip loop itself (overlapping tiles
+blended without seams, a reader and a writer thread beside the network) is
+core/strip_engine.py. Memory stays flat as scenes grow.
 """
 from __future__ import annotations
 
@@ -10,12 +11,8 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-from rasterio.windows import Window
-
-from .geo.area import row_areas_km2
 from .bands import S1_BANDS
-from .classes import DRY, FLOOD, NODATA, PERMANENT
+from .classes import DRY, NODATA, PERMANENT
 from .geo.context import context_masks
 from .errors import InputError
 from .io.gdal_cache import gdal_cache_limit, strip_cache_bytes
@@ -28,11 +25,9 @@ from .progress import Progress, ScaledProgress, TimeLeft
 from .io.raster_io import output_profile
 from .source_prep import prepare_source
 from .products.stats import ClassStats
-from .io.strip_reader import strip_tile_batches
-from .predict.tiling import blend_weights, tile_starts
+from .strip_engine import PROB_NODATA, WATER, auto_batch_size  # noqa: F401 (re-export)
+from .strip_engine import run_strips as _run_strips
 
-WATER = FLOOD  # what the network finds; context layers may turn it into PERMANENT
-PROB_NODATA = -1.0
 CLASS_COLORS = {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), PERMANENT: (8, 48, 107, 255), NODATA: (0, 0, 0, 0)}
 
 
@@ -52,7 +47,7 @@ class SegmentOptions:
     bbox_crs: str | None = None  # CRS of bbox; None = the input's
     cog: bool = False  # write Cloud Optimized GeoTIFFs (with overviews)
     threads: int = 0  # CPU threads for the network; 0 = the CPUs this process may use
-    chunk_width: int = 4096  # columns read at once within a strip (bounds memory on wide scenes)
+    chunk_width: int = 0  # columns read at once (whole blocks); 0: the whole width (core/io/strip_reader.py)
     # Context layers and products (core/geo/context.py, core/products/derived.py):
     permanent_water: str | None = None  # raster: water where value >= permanent_water_threshold -> class 2
     permanent_water_threshold: float = 80.0  # JRC GSW occurrence in %; 1 for a 0/1 mask
@@ -143,78 +138,6 @@ def _segment_staged(pub, input_path, options, progress):
     result.seconds = time.monotonic() - start
     progress.report(1.0, "done")
     return result
-
-
-def auto_batch_size(predictor) -> int:
-    """Tiles per batch when not given: 2 on CPU, 8 on a GPU.
-
-    On 2 CPU cores with the bundled model (2048 px scene) batch 1, 2 and 4 took
-    11.0, 11.7-12.4 and 12.8 s and peaked at 1.57-1.62 GB resident whatever the
-    batch: CPU convolutions gain nothing from big batches, and the peak is
-    dominated by torch itself (importing the CUDA build of torch 0.52 GB, smp
-    0.2 GB, the model 0.13 GB). A GPU does gain from bigger batches.
-    """
-    return 8 if str(getattr(predictor, "device", "cpu")).startswith("cuda") else 2
-
-
-def _run_strips(source, predictor, options, out, prob, result, progress, masks=None):
-    height, width = source.height, source.width
-    rows = tile_starts(height, options.tile, options.overlap)
-    cols = tile_starts(width, options.tile, options.overlap)
-    th, tw = min(options.tile, height), min(options.tile, width)
-    weights = blend_weights(th, tw, options.overlap)
-    acc = np.zeros((th, width), np.float32)
-    wsum = np.zeros((th, width), np.float32)
-    valid = np.zeros((th, width), bool)
-    areas = row_areas_km2(source.crs, source.transform, height)
-    batch_size = options.batch_size or auto_batch_size(predictor)
-    done, total = 0, len(rows) * len(cols)
-    with source.open() as ds:
-        for i, top in enumerate(rows):
-            progress.check_cancelled()
-            batches = strip_tile_batches(ds, source, top, th, cols, tw, batch_size,
-                                         options.chunk_width, valid)
-            for batch, raw, mask in batches:
-                p = predictor.predict(raw, mask)
-                for k, c in enumerate(batch):
-                    acc[:, c:c + tw] += p[k] * weights
-                    wsum[:, c:c + tw] += weights
-                progress.check_cancelled()
-                done += len(batch)
-                progress.report((i + (batch[-1] + tw) / width) / len(rows), f"segmenting: tile {done} of {total}")
-            nxt = rows[i + 1] if i + 1 < len(rows) else height
-            n = nxt - top
-            _write_rows(top, n, acc, wsum, valid, options.threshold, out, prob, result, areas, masks)
-            keep = th - n
-            acc[:keep], wsum[:keep] = acc[n:].copy(), wsum[n:].copy()
-            acc[keep:], wsum[keep:] = 0.0, 0.0
-            progress.report((i + 1) / len(rows), f"segmenting: tile {done} of {total}")
-
-
-def _write_rows(top, n, acc, wsum, valid, threshold, out, prob, result, areas, masks=None):
-    v, w = valid[:n], wsum[:n]
-    if (v & (w <= 0)).any():  # every valid pixel must have been predicted
-        raise RuntimeError(f"tiling left valid pixels without prediction in rows {top}..{top + n}")
-    p = np.divide(acc[:n], w, out=np.zeros_like(w), where=w > 0)
-    water = v & (p >= threshold)
-    classes = np.full(v.shape, NODATA, np.uint8)
-    classes[v] = DRY
-    classes[water] = WATER
-    window = Window(0, top, v.shape[1], n)
-    if masks is not None:  # slope -> dry, permanent water -> 2
-        classes = masks.apply(classes, window)
-        water = (classes == WATER) | (classes == PERMANENT)
-    out.write(classes, 1, window=window)
-    if prob is not None:
-        prob.write(np.where(v, p, np.float32(PROB_NODATA)).astype(np.float32), 1, window=window)
-    rows_valid, rows_water = v.sum(axis=1), water.sum(axis=1)
-    result.valid_pixels += int(rows_valid.sum())
-    result.water_pixels += int(rows_water.sum())
-    a = areas[top:top + n]
-    result.stats.add(classes, a)
-    if np.isfinite(a).all():
-        result.valid_km2 += float((rows_valid * a).sum())
-        result.water_km2 += float((rows_water * a).sum())
 
 
 def _describe_outputs(out, prob, predictor, options):

@@ -35,8 +35,11 @@ class RasterSource:
     col_off: int = 0  # where this source's grid starts in the file (an EXTENT crop)
     row_off: int = 0
 
-    def open(self):
-        return rasterio.open(self.path)
+    def open(self, decode_threads: int | None = None):
+        """Open the file; ``decode_threads`` (0: all CPUs) lets GDAL decode a GeoTIFF's blocks in parallel."""
+        if decode_threads is None or self.profile.get("driver") != "GTiff":
+            return rasterio.open(self.path)
+        return rasterio.open(self.path, NUM_THREADS=str(decode_threads) if decode_threads > 0 else "ALL_CPUS")
 
     def file_window(self, window: Window = None) -> Window:
         """``window`` (in this source's grid; None: all of it) in the file's pixels."""
@@ -127,10 +130,46 @@ def _read_checked(ds, source: RasterSource, window: Window | None = None, **kwar
 
 
 def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = True):
-    """A cheap overview-sized read of the whole source: ``(data, valid)``.
+    """A cheap sample of the whole source's values: ``(data, valid)``, data (bands, h, w).
 
-    With ``in_db=False`` the data keep the file's units (for unit detection).
+    Overviews when the file has them, else whole blocks spread over the scene
+    when that is much cheaper (core/io/block_sample.py; then h is 1), else
+    a decimated read (every n-th pixel, at most ``max_side`` a side). With
+    ``in_db=False`` the data keep the file's units (for unit detection).
     """
+    data = _block_sample(source)
+    if data is None:
+        data = _decimated(source, max_side)
+    if in_db:
+        return data, _valid_in_db(data, source)
+    return data, _valid_as_stored(data, source)
+
+
+def _valid_as_stored(data, source):
+    valid = np.isfinite(data).all(axis=0)
+    if source.nodata is not None and np.isfinite(source.nodata):
+        valid &= (data != np.float32(source.nodata)).all(axis=0)
+    return valid
+
+
+def _block_sample(source: RasterSource):
+    """Values of whole blocks spread over the scene, or None (overviews, small scene, or too few valid)."""
+    from .block_sample import read_sample, sample_windows
+
+    with source.open() as ds:
+        block_h, block_w = ds.block_shapes[source.band_indexes[0] - 1]
+        if ds.overviews(source.band_indexes[0]):
+            return None  # GDAL's decimated read uses them: cheap already
+        windows = sample_windows(source, block_h, block_w)
+        if windows is None:
+            return None
+        data = read_sample(ds, source, windows, _read_checked)
+    valid = _valid_as_stored(data, source) & (data != 0).any(axis=0)
+    # A mostly empty scene (the valid area in a corner): decide on the decimated read, as before.
+    return data if valid.mean() >= 0.01 else None
+
+
+def _decimated(source: RasterSource, max_side: int):
     scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
     shape = (len(source.band_indexes), max(1, source.height // scale), max(1, source.width // scale))
     from .gdal_cache import gdal_cache_limit, strip_cache_bytes
@@ -140,13 +179,7 @@ def decimated_values(source: RasterSource, max_side: int = 1024, in_db: bool = T
     # holding a full row of blocks (a smaller cache re-reads each row: thrashing).
     limit = strip_cache_bytes(source.width, len(source.band_indexes), 512)
     with gdal_cache_limit(limit), source.open() as ds:
-        data = _read_checked(ds, source, out_shape=shape)
-    if in_db:
-        return data, _valid_in_db(data, source)
-    valid = np.isfinite(data).all(axis=0)
-    if source.nodata is not None and np.isfinite(source.nodata):
-        valid &= (data != np.float32(source.nodata)).all(axis=0)
-    return data, valid
+        return _read_checked(ds, source, out_shape=shape)
 
 
 def any_valid_pixel(source: RasterSource, max_side: int = 1024) -> bool:

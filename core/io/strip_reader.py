@@ -1,11 +1,13 @@
-"""Read one strip of tiles in column chunks and hand out fixed-size batches.
+"""Read a scene once, in block-aligned row bands, and hand out overlapping strips of tiles.
 
-A strip is one tile high and the scene wide. Reading it in column chunks
-(``chunk_width`` px plus one tile) bounds the read buffers for any scene
-width; the strip's valid mask (1 byte a pixel) is the only full-width array
-kept. Batches are filled across chunk borders, so which tiles share a batch
-depends only on the tiling and the batch size, never on the chunk width: the
-network sees exactly the same batches whatever the chunking.
+A strip is one tile high and the scene wide; consecutive strips overlap by the
+tile overlap. Reading each strip as its own window decompressed the rows
+shared by two strips twice (and relied on GDAL's cache for the rest); here
+the file is read in bands of whole block rows, each pixel decoded once
+(``NUM_THREADS`` lets GDAL decode a band's blocks in parallel), converted to
+dB once, and the strips are cut from a rolling buffer of those bands. Which
+tiles share a batch depends only on the tiling and the batch size, never on
+how the file is read: the network sees the same batches whatever the layout.
 """
 from __future__ import annotations
 
@@ -14,39 +16,82 @@ from rasterio.windows import Window
 
 from .raster_io import read_block
 
+MIN_BAND_ROWS = 256  # striped files (a few rows a block) are read this many rows at a time
+MAX_BAND_ROWS = 1024  # taller blocks (one strip for a whole image) are not read whole
 
-def strip_tile_batches(ds, source, top: int, tile_h: int, cols, tile_w: int, batch_size: int,
-                       chunk_width: int, valid_out: np.ndarray):
-    """Yield ``(batch_cols, raw, mask)`` for the strip starting at row ``top``.
 
-    ``raw`` is (N, C, tile_h, tile_w) float32 dB (invalid pixels 0), ``mask``
-    (N, tile_h, tile_w) bool; all-nodata tiles are skipped. ``valid_out``
-    (tile_h, width) receives the strip's valid mask as chunks are read.
+def band_rows(block_rows: int) -> int:
+    """Rows read at once for a file whose blocks are ``block_rows`` high."""
+    if block_rows > MAX_BAND_ROWS:
+        return MIN_BAND_ROWS  # huge blocks: GDAL's cache holds the block between reads
+    return block_rows * max(1, -(-MIN_BAND_ROWS // block_rows))
+
+
+def read_strips(ds, source, tops, tile_h: int, chunk_width: int = 0):
+    """Yield ``(top, data, valid)`` for each strip top in ``tops`` (ascending), in order.
+
+    ``data`` is (C, tile_h, width) float32 dB with invalid pixels 0, ``valid``
+    (tile_h, width) bool, exactly what ``read_block`` returns for the strip's
+    window. Each file row is read once; ``chunk_width`` > 0 splits the reads
+    into column windows of about that width (whole blocks), bounding GDAL's
+    temporaries on very wide scenes.
     """
-    pending = []
-    chunk_width = max(int(chunk_width), tile_w)
-    i = 0
-    while i < len(cols):
-        # Tiles whose start lies in [cols[i], cols[i] + chunk_width): read them in one window.
-        j = i
-        while j < len(cols) and cols[j] < cols[i] + chunk_width:
-            j += 1
-        left, right = cols[i], cols[j - 1] + tile_w
-        data, valid = read_block(ds, source, Window(left, top, right - left, tile_h))
-        valid_out[:, left:right] = valid
-        for c in cols[i:j]:
-            tile_valid = valid[:, c - left:c - left + tile_w]
-            if tile_valid.any():  # skip all-nodata tiles
-                pending.append((c, data[:, :, c - left:c - left + tile_w].copy(), tile_valid.copy()))
-            if len(pending) == batch_size:
-                yield _stack(pending)
-                pending = []
-        del data, valid
-        i = j
-    if pending:
-        yield _stack(pending)
+    step = band_rows(ds.block_shapes[0][0])
+    block_w = ds.block_shapes[0][1]
+    chunk = source.width if not chunk_width else max(block_w, chunk_width // block_w * block_w)
+    bands = []  # (first row, data, valid) in this source's rows, ascending and contiguous
+    next_row = 0
+    for top in tops:
+        bottom = top + tile_h
+        while next_row < bottom:
+            # Bands end on file rows that are multiples of ``step`` (block-aligned), whatever the crop.
+            end = min(source.height, (source.row_off + next_row) // step * step + step - source.row_off)
+            bands.append((next_row, *_read_band(ds, source, next_row, end - next_row, chunk)))
+            next_row = end
+        while bands and bands[0][0] + bands[0][1].shape[1] <= top:
+            bands.pop(0)  # wholly above this strip: no later strip needs it
+        yield (top, *_cut(bands, top, bottom))
 
 
-def _stack(pending):
-    return ([c for c, _, _ in pending], np.stack([d for _, d, _ in pending]),
-            np.stack([m for _, _, m in pending]))
+def _read_band(ds, source, row: int, rows: int, chunk: int):
+    if chunk >= source.width:
+        return read_block(ds, source, Window(0, row, source.width, rows))
+    data = np.empty((len(source.band_indexes), rows, source.width), np.float32)
+    valid = np.empty((rows, source.width), bool)
+    for left in range(0, source.width, chunk):
+        right = min(source.width, left + chunk)
+        data[:, :, left:right], valid[:, left:right] = read_block(ds, source, Window(left, row, right - left, rows))
+    return data, valid
+
+
+def _cut(bands, top: int, bottom: int):
+    """Rows [top, bottom) of the rolling buffer, as one new array pair."""
+    first = bands[0]
+    if len(bands) == 1 or first[0] + first[1].shape[1] >= bottom:
+        a, b = top - first[0], bottom - first[0]
+        return first[1][:, a:b].copy(), first[2][a:b].copy()
+    data, valid = [], []
+    for row, d, v in bands:
+        a, b = max(top, row) - row, min(bottom, row + d.shape[1]) - row
+        if a < b:
+            data.append(d[:, a:b])
+            valid.append(v[a:b])
+    return np.concatenate(data, axis=1), np.concatenate(valid, axis=0)
+
+
+def strip_tile_batches(data, valid, cols, tile_w: int, batch_size: int):
+    """Yield ``(batch_cols, raw, mask)`` for one strip's tiles, skipping all-nodata tiles.
+
+    ``raw`` is (N, C, tile_h, tile_w) float32, ``mask`` (N, tile_h, tile_w)
+    bool, each tile copied once straight into the batch arrays.
+    """
+    tile_h = data.shape[1]
+    keep = [c for c in cols if valid[:, c:c + tile_w].any()]
+    for i in range(0, len(keep), batch_size):
+        batch = keep[i:i + batch_size]
+        raw = np.empty((len(batch), data.shape[0], tile_h, tile_w), np.float32)
+        mask = np.empty((len(batch), tile_h, tile_w), bool)
+        for k, c in enumerate(batch):
+            raw[k] = data[:, :, c:c + tile_w]
+            mask[k] = valid[:, c:c + tile_w]
+        yield batch, raw, mask

@@ -71,6 +71,8 @@ class TorchPredictor:
 
     def predict(self, raw, valid):
         torch = require_torch()
+        if self.device.startswith("cuda"):
+            return self._predict_cuda(raw, valid)
         from .representation import model_input
 
         x = model_input(raw, valid, self.bands, self.ckpt)
@@ -79,17 +81,38 @@ class TorchPredictor:
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
         with torch.inference_mode():
-            xt = torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+            xt = torch.from_numpy(np.ascontiguousarray(x))
             if self.memory_format is not None:
                 xt = xt.contiguous(memory_format=self.memory_format)
-            if self.device.startswith("cuda"):
-                with torch.autocast("cuda", dtype=torch.float16):
-                    probs = self._forward(xt)
-            else:
-                probs = self._forward(xt)
-            water = probs[:, self.water, :h, :w].float().cpu().numpy()
+            water = self._forward(xt)[:, self.water, :h, :w].float().numpy()
         return water.astype(np.float32)
 
+    def _predict_cuda(self, raw, valid):
+        """Raw float32 and the mask go to the GPU (pinned host memory, asynchronous copies);
+        dB clipping, scaling and masking run there (representation.model_input_torch, the
+        same values as on the CPU), and only the water probability comes back."""
+        torch = require_torch()
+        from .representation import model_input_torch
+
+        n, c, h, w = raw.shape
+        ph, pw = (-h) % self.multiple, (-w) % self.multiple
+        if ph >= h or pw >= w:  # a tile smaller than the padding (a tiny scene): numpy reflects it
+            from .representation import model_input
+
+            x = model_input(raw, valid, self.bands, self.ckpt)
+            raw, valid = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect"), None
+            ph = pw = 0
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(raw)).pin_memory().to(self.device, non_blocking=True)
+            if valid is not None:
+                vt = torch.from_numpy(np.ascontiguousarray(valid)).pin_memory().to(self.device, non_blocking=True)
+                x = model_input_torch(x, vt, self.bands)
+            if ph or pw:
+                x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="reflect")
+            with torch.autocast("cuda", dtype=torch.float16):
+                probs = self._forward(x)
+            water = probs[:, self.water, :h, :w].float().cpu().numpy()
+        return water
     def describe(self):
         return {"method": "model", "model": self.path, "device": self.device,
                 "arch": self.ckpt["arch"], "encoder": self.ckpt["encoder"]}

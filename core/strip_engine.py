@@ -1,0 +1,112 @@
+"""segment_scene's strip loop: read -> predict -> blend -> classify -> write, overlapped.
+
+Tiles overlap and are blended with weights (no seams); a buffer one tile high
+and the scene wide holds the running weighted sums, and rows are classified
+as soon as no later tile touches them, so memory stays flat as scenes grow.
+A reader thread decodes the input and cuts tile batches, the main thread
+runs the network and the blending, a writer thread classifies, counts and
+writes finished rows (core/pipeline.py); each stage works in the order one
+thread would, so the map is the same, bit for bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+from rasterio.windows import Window
+
+from .classes import DRY, FLOOD, NODATA, PERMANENT
+from .geo.area import row_areas_km2
+from .io.strip_reader import read_strips, strip_tile_batches
+from .pipeline import Pipeline
+from .predict.tiling import blend_weights, tile_starts
+
+WATER = FLOOD  # what the network finds; context layers may turn it into PERMANENT
+PROB_NODATA = -1.0
+READ_AHEAD = 2  # strips decoded ahead of the network (each about 2.3x a strip of input)
+WRITE_BEHIND = 2  # strips waiting for compression
+
+
+def auto_batch_size(predictor) -> int:
+    """Tiles per batch when not given: 2 on CPU, 8 on a GPU.
+
+    On 2 CPU cores with the bundled model (2048 px scene) batch 1, 2 and 4 took
+    11.0, 11.7-12.4 and 12.8 s and peaked at 1.57-1.62 GB resident whatever the
+    batch: CPU convolutions gain nothing from big batches, and the peak is
+    dominated by torch itself. A GPU gains from bigger batches (the network
+    alone ran at 1003 Mpx/s with 16 tiles of 1024 px on an H100, issue 14);
+    8 tiles of 512 px (2 Mpx a pass) is kept until a GPU run shows more helps.
+    """
+    return 8 if str(getattr(predictor, "device", "cpu")).startswith("cuda") else 2
+
+
+def run_strips(source, predictor, options, out, prob, result, progress, masks=None):
+    """Segment ``source`` strip by strip into the open datasets ``out`` (and ``prob``); fill ``result``."""
+    height, width = source.height, source.width
+    rows = tile_starts(height, options.tile, options.overlap)
+    cols = tile_starts(width, options.tile, options.overlap)
+    th, tw = min(options.tile, height), min(options.tile, width)
+    weights = blend_weights(th, tw, options.overlap)
+    acc = np.zeros((th, width), np.float32)
+    wsum = np.zeros((th, width), np.float32)
+    weighted = np.empty((th, tw), np.float32)
+    areas = row_areas_km2(source.crs, source.transform, height)
+    batch_size = options.batch_size or auto_batch_size(predictor)
+    done, total = 0, len(rows) * len(cols)
+
+    def strips():  # in the reader thread, with its own dataset handle
+        with source.open(decode_threads=options.threads) as ds:
+            for top, data, valid in read_strips(ds, source, rows, th, options.chunk_width):
+                yield top, valid, list(strip_tile_batches(data, valid, cols, tw, batch_size))
+
+    with Pipeline() as pipe:
+        reader, writer = pipe.prefetch(strips, READ_AHEAD), pipe.writer(WRITE_BEHIND)
+        for i, (top, valid, batches) in enumerate(reader):
+            progress.check_cancelled()
+            for batch, raw, mask in batches:
+                p = predictor.predict(raw, mask)
+                for k, c in enumerate(batch):  # acc += p * weights, without a temporary
+                    acc[:, c:c + tw] += np.multiply(p[k], weights, out=weighted)
+                    wsum[:, c:c + tw] += weights
+                progress.check_cancelled()
+                done += len(batch)
+                progress.report((i + (batch[-1] + tw) / width) / len(rows), f"segmenting: tile {done} of {total}")
+            n = (rows[i + 1] if i + 1 < len(rows) else height) - top
+            p = finished_probability(acc[:n], wsum[:n], valid[:n], top)
+            writer.submit(classify_and_write, p, valid[:n], Window(0, top, width, n), options.threshold,
+                          masks, result, areas[top:top + n], out, prob)
+            keep = th - n
+            acc[:keep], wsum[:keep] = acc[n:].copy(), wsum[n:].copy()
+            acc[keep:], wsum[keep:] = 0.0, 0.0
+            progress.report((i + 1) / len(rows), f"segmenting: tile {done} of {total}")
+        writer.finish()
+
+
+def finished_probability(acc, wsum, valid, top):
+    """The blended water probability of rows no later tile touches (0 where nothing was predicted)."""
+    if (valid & (wsum <= 0)).any():  # every valid pixel must have been predicted
+        raise RuntimeError(f"tiling left valid pixels without prediction in rows {top}..{top + len(valid)}")
+    return np.divide(acc, wsum, out=np.zeros_like(wsum), where=wsum > 0)
+
+
+def classify_and_write(p, valid, window, threshold, masks, result, areas, out, prob):
+    """In the writer thread: classes, context layers, counts, then the write (GDAL compresses
+    full blocks as they leave its cache). The main thread goes on with the next strip."""
+    classes = np.where(p >= threshold, np.uint8(WATER), np.uint8(DRY))
+    classes[~valid] = NODATA
+    if masks is not None:  # slope -> dry, permanent water -> 2
+        classes = masks.apply(classes, window)
+    count_rows(result, classes, areas)
+    out.write(classes, 1, window=window)
+    if prob is not None:
+        prob.write(np.where(valid, p, np.float32(PROB_NODATA)).astype(np.float32, copy=False), 1, window=window)
+
+
+def count_rows(result, classes, areas):
+    """Add finished rows to the pixel counts, areas and class statistics."""
+    rows_valid = (classes != NODATA).sum(axis=1)
+    rows_water = ((classes == WATER) | (classes == PERMANENT)).sum(axis=1)
+    result.valid_pixels += int(rows_valid.sum())
+    result.water_pixels += int(rows_water.sum())
+    result.stats.add(classes, areas)
+    if np.isfinite(areas).all():
+        result.valid_km2 += float((rows_valid * areas).sum())
+        result.water_km2 += float((rows_water * areas).sum())
