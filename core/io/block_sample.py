@@ -18,11 +18,11 @@ SAMPLE_PIXELS = 4 * 2**20  # values wanted (whole blocks)
 MIN_SAVING = 4  # sample only when the scene holds at least this many times the sample
 
 
-def sample_windows(source, block_h: int, block_w: int, pixels: int = SAMPLE_PIXELS):
-    """Windows (in the source's grid) of whole file blocks, evenly spread, about ``pixels`` in all.
-
-    None when such a sample would not be much cheaper than reading everything.
+def sample_windows(source, block_h: int, block_w: int, pixels: int = 0):
+    """Windows (in the source's grid) of whole file blocks, evenly spread, about ``pixels``
+    (0: SAMPLE_PIXELS) in all. None when that would not be much cheaper than reading everything.
     """
+    pixels = pixels or SAMPLE_PIXELS
     top, left = source.row_off, source.col_off  # the source window in the file
     rows = range(top // block_h, (top + source.height - 1) // block_h + 1)
     cols = range(left // block_w, (left + source.width - 1) // block_w + 1)
