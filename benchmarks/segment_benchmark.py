@@ -15,6 +15,12 @@ Runs whose time, extrapolated from the previous size, would overrun the time
 budget are skipped with a note.
 
     .venv/bin/python benchmarks/segment_benchmark.py [--sizes 2048 4096 8192] [--budget 540]
+
+``--grd`` adds the size of one Sentinel-1 GRD scene, 20480 x 20480 px (419 Mpx;
+the scene takes about 1.7 GB, and minutes to build). ``--device cuda`` runs the
+model rows on the GPU (the .pt with torch; floor: the GPU's float16 matmul rate,
+as the engine runs the network under autocast); the naive row stays on the CPU
+and is left out. GPU figures have not been measured yet (docs/performance.md).
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHIPS = REPO.parent / "shared" / "data" / "sen1floods11" / "S1Hand"
 PYTHON = sys.executable
 GRD_PIXELS = 25_000 * 17_000  # a Sentinel-1 IW GRD scene at 10 m
+GRD_SIDE = 20_480  # a square scene of about GRD_PIXELS (419 Mpx), the issue-14 scene
 KM2_PER_PIXEL = 1e-4  # 10 m x 10 m
 
 
@@ -48,7 +55,8 @@ def build_scene(path: Path, size: int) -> None:
     variants = [c[:, ::fy, ::fx] for c in chips for fy in (1, -1) for fx in (1, -1)]
     profile = dict(driver="GTiff", width=size, height=size, count=2, dtype="float32", nodata=None,
                    crs="EPSG:32630", transform=from_origin(500_000, 4_300_000, 10, 10), tiled=True,
-                   blockxsize=512, blockysize=512, compress="deflate", predictor=3, BIGTIFF="IF_SAFER")
+                   blockxsize=512, blockysize=512, compress="deflate", predictor=3, BIGTIFF="IF_SAFER",
+                   NUM_THREADS="ALL_CPUS")
     with rasterio.open(path, "w", **profile) as ds:
         ds.descriptions = ("VV", "VH")
         for r in range(0, size, 512):
@@ -103,8 +111,8 @@ def make_checkpoint(folder: Path) -> tuple:
     return str(path), "DeepLabV3+ resnet34, random weights"
 
 
-def compute_floor(checkpoint: str) -> dict:
-    """FLOPs per pixel of one forward pass, and this machine's float32 matmul FLOP rate."""
+def compute_floor(checkpoint: str, device: str = "cpu") -> dict:
+    """FLOPs per pixel of one forward pass, and the device's matmul FLOP rate (float16 on CUDA)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -117,11 +125,15 @@ def compute_floor(checkpoint: str) -> dict:
     with torch.inference_mode(), FlopCounterMode(display=False) as counter:
         model(x)
     per_pixel = counter.get_total_flops() / (512 * 512)
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    cuda = device.startswith("cuda")
+    a, b = (torch.randn(2048, 2048, device=device, dtype=torch.float16 if cuda else torch.float32)
+            for _ in range(2))
     best = float("inf")
     for _ in range(5):
         t = time.perf_counter()
         a @ b
+        if cuda:
+            torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t)
     return {"flops_per_pixel": per_pixel, "flop_rate": 2 * 2048 ** 3 / best}
 
@@ -159,18 +171,29 @@ def main(argv=None) -> int:
     parser.add_argument("--onnx", action="store_true", help="also run the exported ONNX model (onnxruntime)")
     parser.add_argument("--keep", help="folder to keep the scenes and outputs in (default: a temp dir)")
     parser.add_argument("--model", help="a checkpoint (.pt) to time instead of the bundled model")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the model rows)")
+    parser.add_argument("--grd", action="store_true", help=f"add a GRD-size scene ({GRD_SIDE} px a side)")
     args = parser.parse_args(argv)
+    if args.grd and GRD_SIDE not in args.sizes:
+        args.sizes.append(GRD_SIDE)
+    if args.device.startswith("cuda"):
+        args.naive_max = 0
     t0 = time.monotonic()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="floodkd-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint, model_name = (args.model, args.model) if args.model else make_checkpoint(folder)
-    floor = compute_floor(checkpoint)
+    floor = compute_floor(checkpoint, args.device)
     threads = len(os.sched_getaffinity(0))
-    print(f"machine: {threads} CPU(s) usable, {os.cpu_count()} present; torch CPU; model: {model_name}")
-    print(f"model FLOPs/pixel {floor['flops_per_pixel']:.0f}; float32 matmul rate "
-          f"{floor['flop_rate'] / 1e9:.1f} GFLOP/s")
+    where = "torch CPU"
+    if args.device.startswith("cuda"):
+        import torch
+
+        where = f"{torch.cuda.get_device_name(0)} (CUDA), model rows on the GPU"
+    print(f"machine: {threads} CPU(s) usable, {os.cpu_count()} present; {where}; model: {model_name}")
+    print(f"model FLOPs/pixel {floor['flops_per_pixel']:.0f}; {'float16' if args.device != 'cpu' else 'float32'} "
+          f"matmul rate {floor['flop_rate'] / 1e9:.1f} GFLOP/s")
     methods = [("model (torch)", ["--model", checkpoint])]
-    if args.onnx:
+    if args.onnx and not args.device.startswith("cuda"):
         onnx_path = folder / "model.onnx"
         subprocess.run([PYTHON, "-m", "floodkd.cli", "export-onnx", checkpoint, str(onnx_path)],
                        check=True, capture_output=True)
@@ -192,7 +215,7 @@ def main(argv=None) -> int:
                 notes.append(f"skipped {name} at {size} px: about {guess:.0f} s expected, {left:.0f} s of budget left")
                 continue
             out = folder / f"out_{size}_{name.split()[0]}.tif"
-            cmd = ["floodkd.cli", "segment", str(scene), str(out), "--device", "cpu", "--json", *extra]
+            cmd = ["floodkd.cli", "segment", str(scene), str(out), "--device", args.device, "--json", *extra]
             stats, result = peak_rss_mb(cmd)
             summary = json.loads([x for x in result["stdout"].splitlines() if x.startswith("{")][-1])
             rates[name] = size * size / stats["seconds"]

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
 
 _DONE = object()
 
@@ -131,3 +134,37 @@ class Pipeline:
         for stage in self.stages:
             stage.close()
         return False
+
+
+class Clock:
+    """Seconds per stage, ``with clock("read"): ...``; each stage is timed by the one thread that runs it.
+
+    ``seconds`` is wall time, ``cpu`` the CPU time of that thread (what the stage costs when other
+    work shares the cores; GDAL's and onnxruntime's own worker threads are not counted).
+    """
+
+    def __init__(self):
+        self.seconds = defaultdict(float)
+        self.cpu = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str):
+        start, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - start
+            self.cpu[stage] += time.thread_time() - cpu
+
+    def timed(self, stage: str, items):
+        """Iterate ``items``, adding the time spent producing each one to ``stage``."""
+        items = iter(items)
+        while True:
+            with self(stage):
+                item = next(items, _DONE)
+            if item is _DONE:
+                return
+            yield item
+
+    def describe(self) -> str:
+        return ", ".join(f"{k} {v:.2f}/{self.cpu[k]:.2f}" for k, v in self.seconds.items())

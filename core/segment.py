@@ -7,6 +7,7 @@ core/strip_engine.py. Memory stays flat as scenes grow.
 """
 from __future__ import annotations
 
+import os
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,9 @@ from .source_prep import prepare_source
 from .products.stats import ClassStats
 from .strip_engine import PROB_NODATA, WATER, auto_batch_size  # noqa: F401 (re-export)
 from .strip_engine import run_strips as _run_strips
+from .pipeline import Clock
+
+STAGE_TIMES_ENV = "FLOODKD_STAGE_TIMES"  # set (to 1): log the seconds of each stage (benchmarks/)
 
 CLASS_COLORS = {DRY: (230, 230, 230, 0), WATER: (31, 120, 220, 255), PERMANENT: (8, 48, 107, 255), NODATA: (0, 0, 0, 0)}
 
@@ -104,15 +108,19 @@ def _segment_staged(pub, input_path, options, progress):
                                                     pub.destinations.polygons)
     check_segment_options(options, progress)
     start = time.monotonic()
-    source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
+    clock = Clock()
+    with clock("statistics"):
+        source = prepare_source(input_path, options.units, options.bbox, options.bbox_crs, progress, S1_BANDS)
     if options.method not in ("otsu", "threshold"):
         progress.report(0.0, "loading the model")
-    predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads,
-                               options.vh_threshold_db)
+    with clock("load model"):
+        predictor = make_predictor(options.method, options.model, options.device, options.tta, options.threads,
+                                   options.vh_threshold_db)
     result = SegmentResult(output_path, probability_path, predictor.name)
     with ExitStack() as stack:
         stack.enter_context(gdal_cache_limit(strip_cache_bytes(source.width, len(source.band_indexes), options.tile)))
-        predictor.prepare(source, ScaledProgress(progress, 0.0, 0.1))
+        with clock("prepare predictor"):
+            predictor.prepare(source, ScaledProgress(progress, 0.0, 0.1))
         cog = ("nearest", "average") if options.cog else (None, None)
         out = stack.enter_context(
             pub.raster(output_path, cog[0], **output_profile(source, "uint8", NODATA)))
@@ -125,17 +133,22 @@ def _segment_staged(pub, input_path, options, progress):
         masks = context_masks(stack, source, options)
         end = 0.9 if polygons_path else 1.0
         _run_strips(source, predictor, options, out, prob, result, TimeLeft(ScaledProgress(progress, 0.1, end)),
-                    masks)
+                    masks, clock)
         if masks is not None:
             masks.report(progress)
         if result.valid_pixels == 0:
             raise InputError(f"{input_path} holds no valid pixel (all NaN or nodata); nothing to segment.")
         _describe_outputs(out, prob, predictor, options)
+        closing = time.perf_counter()  # flush, compression of the last blocks, COG copy, checks
+    clock.seconds["close outputs"] += time.perf_counter() - closing
     result.predictor = predictor.describe()
     if source.crs is None:  # pixel areas unknown (prepare_source warned): not 0 km2
         result.valid_km2 = result.water_km2 = None
-    write_products(input_path, result, options, pub, ScaledProgress(progress, end, 1.0))
+    with clock("products"):
+        write_products(input_path, result, options, pub, ScaledProgress(progress, end, 1.0))
     result.seconds = time.monotonic() - start
+    if os.environ.get(STAGE_TIMES_ENV):
+        progress.info(f"stage seconds, wall/cpu (threads overlap; {result.seconds:.2f} s in all): {clock.describe()}")
     progress.report(1.0, "done")
     return result
 

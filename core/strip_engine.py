@@ -16,7 +16,8 @@ from rasterio.windows import Window
 from .classes import DRY, FLOOD, NODATA, PERMANENT
 from .geo.area import row_areas_km2
 from .io.strip_reader import read_strips, strip_tile_batches
-from .pipeline import Pipeline
+from .blending import make_blend
+from .pipeline import Clock, Pipeline
 from .predict.tiling import blend_weights, tile_starts
 
 WATER = FLOOD  # what the network finds; context layers may turn it into PERMANENT
@@ -38,66 +39,65 @@ def auto_batch_size(predictor) -> int:
     return 8 if str(getattr(predictor, "device", "cpu")).startswith("cuda") else 2
 
 
-def run_strips(source, predictor, options, out, prob, result, progress, masks=None):
-    """Segment ``source`` strip by strip into the open datasets ``out`` (and ``prob``); fill ``result``."""
+def run_strips(source, predictor, options, out, prob, result, progress, masks=None, clock=None):
+    """Segment ``source`` strip by strip into the open datasets ``out`` (and ``prob``); fill ``result``.
+
+    ``clock`` (core/pipeline.Clock) receives the seconds of each stage: reader thread ``read`` (decode,
+    dB) and ``batch`` (tile copies); main thread ``wait for reader``, ``network``, ``blend``,
+    ``finish rows`` (core/blending.py; "(queued)" on a GPU), ``wait for writer``; writer thread ``classify`` (classes, context layers,
+    counts) and ``write`` (GDAL).
+    """
+    clock = clock or Clock()
     height, width = source.height, source.width
     rows = tile_starts(height, options.tile, options.overlap)
     cols = tile_starts(width, options.tile, options.overlap)
     th, tw = min(options.tile, height), min(options.tile, width)
-    weights = blend_weights(th, tw, options.overlap)
-    acc = np.zeros((th, width), np.float32)
-    wsum = np.zeros((th, width), np.float32)
-    weighted = np.empty((th, tw), np.float32)
+    blend = make_blend(predictor, th, width, blend_weights(th, tw, options.overlap))
     areas = row_areas_km2(source.crs, source.transform, height)
     batch_size = options.batch_size or auto_batch_size(predictor)
     done, total = 0, len(rows) * len(cols)
 
     def strips():  # in the reader thread, with its own dataset handle
         with source.open(decode_threads=options.threads) as ds:
-            for top, data, valid in read_strips(ds, source, rows, th, options.chunk_width):
-                yield top, valid, list(strip_tile_batches(data, valid, cols, tw, batch_size))
+            for top, data, valid in clock.timed("read", read_strips(ds, source, rows, th, options.chunk_width)):
+                with clock("batch"):
+                    batches = list(strip_tile_batches(data, valid, cols, tw, batch_size))
+                yield top, valid, batches
 
     with Pipeline() as pipe:
         reader, writer = pipe.prefetch(strips, READ_AHEAD), pipe.writer(WRITE_BEHIND)
-        for i, (top, valid, batches) in enumerate(reader):
+        for i, (top, valid, batches) in enumerate(clock.timed("wait for reader", reader)):
             progress.check_cancelled()
             for batch, raw, mask in batches:
-                p = predictor.predict(raw, mask)
-                for k, c in enumerate(batch):  # acc += p * weights, without a temporary
-                    acc[:, c:c + tw] += np.multiply(p[k], weights, out=weighted)
-                    wsum[:, c:c + tw] += weights
+                blend.add_batch(batch, raw, mask, clock)
                 progress.check_cancelled()
                 done += len(batch)
                 progress.report((i + (batch[-1] + tw) / width) / len(rows), f"segmenting: tile {done} of {total}")
             n = (rows[i + 1] if i + 1 < len(rows) else height) - top
-            p = finished_probability(acc[:n], wsum[:n], valid[:n], top)
-            writer.submit(classify_and_write, p, valid[:n], Window(0, top, width, n), options.threshold,
-                          masks, result, areas[top:top + n], out, prob)
-            keep = th - n
-            acc[:keep], wsum[:keep] = acc[n:].copy(), wsum[n:].copy()
-            acc[keep:], wsum[keep:] = 0.0, 0.0
+            with clock("finish rows"):
+                p = blend.finish_rows(n, valid[:n], top)
+            with clock("wait for writer"):
+                writer.submit(classify_and_write, p, valid[:n], Window(0, top, width, n), options.threshold,
+                              masks, result, areas[top:top + n], out, prob, clock)
             progress.report((i + 1) / len(rows), f"segmenting: tile {done} of {total}")
-        writer.finish()
+        with clock("wait for writer"):
+            writer.finish()
 
 
-def finished_probability(acc, wsum, valid, top):
-    """The blended water probability of rows no later tile touches (0 where nothing was predicted)."""
-    if (valid & (wsum <= 0)).any():  # every valid pixel must have been predicted
-        raise RuntimeError(f"tiling left valid pixels without prediction in rows {top}..{top + len(valid)}")
-    return np.divide(acc, wsum, out=np.zeros_like(wsum), where=wsum > 0)
-
-
-def classify_and_write(p, valid, window, threshold, masks, result, areas, out, prob):
+def classify_and_write(p, valid, window, threshold, masks, result, areas, out, prob, clock):
     """In the writer thread: classes, context layers, counts, then the write (GDAL compresses
     full blocks as they leave its cache). The main thread goes on with the next strip."""
-    classes = np.where(p >= threshold, np.uint8(WATER), np.uint8(DRY))
-    classes[~valid] = NODATA
-    if masks is not None:  # slope -> dry, permanent water -> 2
-        classes = masks.apply(classes, window)
-    count_rows(result, classes, areas)
-    out.write(classes, 1, window=window)
-    if prob is not None:
-        prob.write(np.where(valid, p, np.float32(PROB_NODATA)).astype(np.float32, copy=False), 1, window=window)
+    with clock("classify"):
+        classes = np.where(p >= threshold, np.uint8(WATER), np.uint8(DRY))
+        np.copyto(classes, np.uint8(NODATA), where=~valid)
+        if masks is not None:  # slope -> dry, permanent water -> 2
+            classes = masks.apply(classes, window)
+        count_rows(result, classes, areas)
+        probability = None if prob is None else np.where(valid, p, np.float32(PROB_NODATA)).astype(np.float32)
+    with clock("write"):
+        out.write(classes, 1, window=window)
+        if prob is not None:
+            prob.write(probability, 1, window=window)
 
 
 def count_rows(result, classes, areas):

@@ -101,7 +101,7 @@ def _valid_in_db(data, source: RasterSource):
     valid = to_db_inplace(data, source.units)
     if declared is not None:
         valid &= declared
-    data[:, ~valid] = 0.0
+    np.copyto(data, np.float32(0.0), where=~valid)  # (a boolean-indexed assignment was 3x slower)
     return valid
 
 
@@ -251,11 +251,15 @@ def _copy_to_cog(src: str, dst: str, resampling: str) -> None:
 
 
 def output_profile(source: RasterSource, dtype: str, nodata, count: int = 1) -> dict:
-    """A tiled, compressed GeoTIFF profile on exactly the input grid."""
+    """A tiled, compressed GeoTIFF profile on exactly the input grid.
+
+    NUM_THREADS: GDAL compresses the blocks leaving its cache on all CPUs
+    (the same bytes as one thread; no effect on the pixels).
+    """
     tiled = source.width >= 256 and source.height >= 256
     profile = dict(driver="GTiff", width=source.width, height=source.height, count=count,
                    dtype=dtype, nodata=nodata, crs=source.crs, transform=source.transform,
-                   compress="deflate", BIGTIFF="IF_SAFER")
+                   compress="deflate", BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS")
     if tiled:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
     return profile

@@ -34,5 +34,8 @@ def cpu_threads(threads: int = 0) -> int:
 def below_threshold_probability(vh: np.ndarray, threshold_db: float) -> np.ndarray:
     """Water probability of a VH threshold: a logistic of the dB distance below it (1 dB scale),
     so a probability cut of 0.5 is exactly the dB split (Otsu and the fixed threshold)."""
-    z = np.clip(vh - np.float32(threshold_db), -50, 50)
-    return (1.0 / (1.0 + np.exp(z))).astype(np.float32)
+    z = np.subtract(vh, np.float32(threshold_db), dtype=np.float32)
+    np.clip(z, -50, 50, out=z)  # the same float32 operations as 1 / (1 + exp(clip(z))), in place
+    np.exp(z, out=z)
+    np.add(z, 1.0, out=z)
+    return np.divide(1.0, z, out=z)

@@ -32,6 +32,9 @@ def _session(path: str, device: str, threads: int):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # Idle intra-op threads sleep instead of spinning: the engine's reader and writer threads (and
+    # GDAL's) share the cores. 2048 px scene, 2 busy cores: 6.0 instead of 7.0 CPU seconds.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(path, sess_options=options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types

@@ -53,6 +53,8 @@ class TorchPredictor:
             self.memory_format = require_torch().channels_last
             self.model = self.model.to(memory_format=self.memory_format)
         self.water = list(self.ckpt["classes"]).index("water")
+        # On a GPU the engine keeps the blending buffers there (core/blending.py).
+        self.blend_device = self.device if self.device.startswith("cuda") else None
 
     def prepare(self, source, progress: Progress):
         where = f"cpu, {self.threads} threads" if self.device == "cpu" else self.device
@@ -70,6 +72,12 @@ class TorchPredictor:
         return probs / 3
 
     def predict(self, raw, valid):
+        """Water probability (N, H, W) float32 as numpy."""
+        return np.ascontiguousarray(self.predict_tensor(raw, valid).cpu().numpy(), np.float32)
+
+    def predict_tensor(self, raw, valid):
+        """Water probability (N, H, W) float32 as a torch tensor on the predictor's device (the
+        engine blends it there on a GPU: core/blending.py)."""
         torch = require_torch()
         if self.device.startswith("cuda"):
             return self._predict_cuda(raw, valid)
@@ -84,13 +92,12 @@ class TorchPredictor:
             xt = torch.from_numpy(np.ascontiguousarray(x))
             if self.memory_format is not None:
                 xt = xt.contiguous(memory_format=self.memory_format)
-            water = self._forward(xt)[:, self.water, :h, :w].float().numpy()
-        return water.astype(np.float32)
+            return self._forward(xt)[:, self.water, :h, :w].float()
 
     def _predict_cuda(self, raw, valid):
         """Raw float32 and the mask go to the GPU (pinned host memory, asynchronous copies);
         dB clipping, scaling and masking run there (representation.model_input_torch, the
-        same values as on the CPU), and only the water probability comes back."""
+        same values as on the CPU); the probability stays on the GPU."""
         torch = require_torch()
         from .representation import model_input_torch
 
@@ -111,8 +118,8 @@ class TorchPredictor:
                 x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="reflect")
             with torch.autocast("cuda", dtype=torch.float16):
                 probs = self._forward(x)
-            water = probs[:, self.water, :h, :w].float().cpu().numpy()
-        return water
+            return probs[:, self.water, :h, :w].float()
+
     def describe(self):
         return {"method": "model", "model": self.path, "device": self.device,
                 "arch": self.ckpt["arch"], "encoder": self.ckpt["encoder"]}

@@ -76,3 +76,25 @@ def test_every_valid_pixel_predicted_once_with_skipped_nodata_tiles(make_raster,
                         batch_size=batch_size, chunk_width=64)
     np.testing.assert_array_equal(classes == 255, np.isnan(data[0]))
     assert (prob[classes != 255] >= 0).all()
+
+
+def test_blending_on_the_network_device_gives_the_same_bits(spain_s1, tiny_s1_checkpoint, tmp_path, monkeypatch):
+    """On CUDA the engine blends on the GPU (core/blending.TorchBlend); run here with torch on the CPU,
+    it gives the NumpyBlend map and probabilities bit for bit."""
+    import floodkd.core.strip_engine as engine
+    from floodkd.core.blending import TorchBlend
+
+    tiling = dict(model=str(tiny_s1_checkpoint), tile=160, overlap=48, batch_size=3)
+    numpy_classes, numpy_prob = run(spain_s1, tmp_path / "numpy.tif", **tiling)
+    used = []
+
+    def torch_blend(predictor, tile_h, width, weights):
+        used.append(predictor)
+        return TorchBlend(predictor, tile_h, width, weights, "cpu")
+
+    monkeypatch.setattr(engine, "make_blend", torch_blend)
+    torch_classes, torch_prob = run(spain_s1, tmp_path / "torch.tif", **tiling)
+    assert used and type(used[0]).__name__ == "TorchPredictor"
+    np.testing.assert_array_equal(torch_classes, numpy_classes)
+    np.testing.assert_array_equal(torch_prob.view(np.uint32), numpy_prob.view(np.uint32))
+    assert 0 < (numpy_classes == 1).sum() < (numpy_classes != 255).sum()

@@ -115,3 +115,16 @@ def test_model_input_torch_gives_the_same_bits():
     raw, valid = awkward_raw(S1_BANDS, seed=3)
     out = model_input_torch(torch.from_numpy(raw), torch.from_numpy(valid), S1_BANDS).numpy()
     np.testing.assert_array_equal(out.view(np.uint32), old_model_input(raw, valid, S1_BANDS).view(np.uint32))
+
+
+def test_threshold_probability_in_place_gives_the_same_bits():
+    from floodkd.core.predict.common import below_threshold_probability
+
+    rng = np.random.default_rng(4)
+    vh = rng.normal(-20, 15, (3, 2, 50, 60)).astype(np.float32)[:, 1]  # a strided band, as the engine passes
+    vh[0, 0, :6] = [np.nan, np.inf, -np.inf, -23.25, -0.0, -73.25]
+    for threshold in (-23.25, -17.3):
+        old = (1.0 / (1.0 + np.exp(np.clip(vh - np.float32(threshold), -50, 50)))).astype(np.float32)
+        new = below_threshold_probability(vh, threshold)
+        assert new.dtype == np.float32
+        np.testing.assert_array_equal(new.view(np.uint32), old.view(np.uint32))
