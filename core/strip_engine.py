@@ -62,6 +62,7 @@ def run_strips(source, predictor, options, out, prob, result, progress, masks=No
             for top, data, valid in clock.timed("read", read_strips(ds, source, rows, th, options.chunk_width)):
                 with clock("batch"):
                     batches = list(strip_tile_batches(data, valid, cols, tw, batch_size))
+                del data  # the batches hold copies: one strip less in memory while the queue is full
                 yield top, valid, batches
 
     with Pipeline() as pipe:
