@@ -18,7 +18,7 @@ import threading
 from collections import deque
 
 from ..core import errors
-from ..core.deps import python_executable
+from ..core.deps import is_deps_folder, python_executable
 from ..core.progress import Progress
 from ..core.predict.runtimes import TORCH_IN_PROCESS_ENV
 
@@ -39,9 +39,15 @@ def _package_parent() -> str:
 
 
 def worker_command(python: str | None = None):
-    """(argv, environment) that start the worker."""
+    """(argv, environment) that start the worker.
+
+    The plugin's floodkd-deps folder comes first there (QGIS's process appends
+    it): torch's requirements (sympy, typing-extensions...) must win over older
+    system copies, and its numpy, if any, is pinned to QGIS's version.
+    """
     top = __name__.split(".")[0]
-    paths = [_package_parent()] + [p for p in sys.path if p and os.path.exists(p)]
+    existing = [p for p in sys.path if p and os.path.exists(p)]
+    paths = [_package_parent()] + [p for p in existing if is_deps_folder(p)] + existing
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     env[TORCH_IN_PROCESS_ENV] = "1"
@@ -84,10 +90,10 @@ def run_job(job: str, args: dict, progress: Progress | None = None, python: str 
         raise errors.MissingDependency(f"cannot start the worker Python {argv[0]} ({exc}); set FLOODKD_PYTHON "
                                        "to a Python 3 interpreter of the same version as QGIS's") from exc
     lines, stderr_tail = queue.Queue(), deque(maxlen=30)
-    threading.Thread(target=_pump, args=(proc.stdout, lines.put), daemon=True).start()
-    stderr_reader = threading.Thread(target=_pump, args=(proc.stderr, lambda s: s and stderr_tail.append(s)),
-                                     daemon=True)
-    stderr_reader.start()
+    readers = [threading.Thread(target=_pump, args=(proc.stdout, lines.put), daemon=True),
+               threading.Thread(target=_pump, args=(proc.stderr, lambda s: s and stderr_tail.append(s)), daemon=True)]
+    for reader in readers:
+        reader.start()
     try:
         proc.stdin.write(json.dumps({"job": job, "args": args}) + "\n")
         proc.stdin.flush()
@@ -114,9 +120,10 @@ def run_job(job: str, args: dict, progress: Progress | None = None, python: str 
             elif cancel_sent is not None and _elapsed(cancel_sent) > grace and proc.poll() is None:
                 proc.terminate()
     finally:
-        _reap(proc)
-        stderr_reader.join(timeout=5)
+        _reap(proc, readers)
     if cancel_sent is not None and (outcome is None or outcome["event"] == "error"):
+        if outcome is not None and outcome.get("type") == "Cancelled":
+            raise errors.Cancelled(outcome.get("message", ""))  # the job says exactly what it kept
         raise errors.Cancelled("cancelled by the user; no output was written")
     if outcome is None:
         tail = "".join(stderr_tail).strip()[-2000:]
@@ -164,14 +171,21 @@ def _elapsed(since):
     return time.monotonic() - since
 
 
-def _reap(proc):
-    for stream in (proc.stdin,):
-        try:
-            stream.close()
-        except (OSError, ValueError):
-            pass
+def _reap(proc, readers=()):
+    """Close stdin (the worker's cancel), wait for it, let ``readers`` drain, then close stdout and stderr."""
+    try:
+        proc.stdin.close()
+    except (OSError, ValueError):
+        pass
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    for reader in readers:
+        reader.join(timeout=5)
+    for stream in (proc.stdout, proc.stderr):
+        try:
+            stream.close()
+        except (OSError, ValueError):
+            pass

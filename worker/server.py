@@ -93,6 +93,8 @@ def main() -> int:
         return 0
     except FloodKDError as exc:
         progress.emit("error", type=type(exc).__name__, message=str(exc))
+    except ModuleNotFoundError as exc:  # an optional package (torch, onnx) is missing: a message, no traceback
+        progress.emit("error", type="MissingDependency", message=f"{exc.name} is not installed in this Python")
     except MemoryError:
         progress.emit("error", type="MemoryError", message="out of memory in the worker process")
     except OSError as exc:

@@ -43,6 +43,20 @@ def test_errors_keep_their_type_and_message():
         run_job("nope", {}, Recorder())
 
 
+def test_a_worker_run_leaves_no_pipe_open():
+    """QGIS's log showed two 'ResourceWarning: unclosed file' per worker run (stdout and stderr)."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        run_job("sleep", {"steps": 1, "seconds": 0}, Recorder())
+        with pytest.raises(InputError):
+            run_job("sleep", {"steps": 1, "seconds": 0, "fail": "no"}, Recorder())
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
 def test_cancel_stops_the_worker():
     with pytest.raises(Cancelled):
         run_job("sleep", {"steps": 1000, "seconds": 0.05}, Recorder(cancel_after=2))
