@@ -227,10 +227,12 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(tmp_path, role, cancel_a
     whole = run("whole.pt")
     with pytest.raises(Cancelled, match="rerun with --resume"):
         run("cut.pt", CancelAfter(cancel_at))    # batch 2 of epoch 2
-    cut = load_checkpoint(str(tmp_path / "cut.last.pt"))   # the previous checkpoint is intact
+    cut = load_checkpoint(str(tmp_path / "cut.partial.last.pt"))   # the last complete epoch, staged
+    assert not (tmp_path / "cut.pt").exists() and not (tmp_path / "cut.last.pt").exists()
     assert cut["resume"]["epoch"] == 1 and cut["resume"]["step"] == steps
     model_from_checkpoint(cut)
     resumed = run("cut.pt", resume=True)
+    assert not [n for n in os.listdir(tmp_path) if ".partial." in n]  # published
     a = load_checkpoint(whole["paths"]["last"])["state_dict"]
     b = load_checkpoint(resumed["paths"]["last"])["state_dict"]
     assert a.keys() == b.keys()
@@ -299,3 +301,28 @@ def test_cancel_during_first_validation_writes_nothing(tmp_path):
     with pytest.raises(Cancelled, match=r"epoch 1 \(validation\); no checkpoint was written"):
         train_teacher(TinyPairs(4), tiny_config(tmp_path / "t.pt"), TinyPairs(2, seed=9), CancelAfter(2))
     assert os.listdir(tmp_path) == []
+
+
+def test_cancel_keeps_an_earlier_run_of_the_same_name_until_the_new_one_publishes(tmp_path):
+    from floodkd.training.fit.teacher import train_supervised
+
+    def run(progress=None, **kw):
+        return train_supervised(TinyPairs(8, with_s2=False), tiny_config(tmp_path / "supervised.pt", **kw),
+                                TinyPairs(2, with_s2=False, seed=9), progress)
+
+    run(epochs=1)
+    earlier = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(earlier) == {"supervised.pt", "supervised.last.pt", "supervised.log.json", "supervised.log.csv",
+                            "supervised.curves.png"}
+    with pytest.raises(Cancelled) as cancelled:
+        run(CancelAfter(5), seed=4)  # batch 2 of epoch 2: epoch 1 is complete
+    message = str(cancelled.value)
+    assert f"{tmp_path / 'supervised.pt'} and the .last.pt, logs and curves beside it are unchanged" in message
+    assert f"epoch 1, the last complete one, is kept in {tmp_path / 'supervised.partial.last.pt'}" in message
+    assert {n: (tmp_path / n).read_bytes() for n in earlier} == earlier  # not one byte replaced
+    assert (tmp_path / "supervised.partial.last.pt").exists()
+    resumed = run(seed=4, resume=True)  # continues the cancelled run, then publishes
+    assert resumed["history"][0]["epoch"] == 1 and len(resumed["history"]) == 2
+    assert (tmp_path / "supervised.pt").read_bytes() != earlier["supervised.pt"]
+    assert load_checkpoint(str(tmp_path / "supervised.last.pt"))["resume"]["epoch"] == 2
+    assert not [n for n in os.listdir(tmp_path) if ".partial." in n]

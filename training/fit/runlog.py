@@ -20,6 +20,28 @@ def run_paths(out: str) -> dict:
             "csv": stem + ".log.csv", "plot": stem + ".curves.png"}
 
 
+def staged_paths(out: str) -> dict:
+    """Where a run writes its epochs until it publishes (``runs/student.partial.pt``, ``.partial.last.pt``...):
+    an earlier run's files of the same name stay untouched until the run completes; a cancelled run
+    leaves these behind for ``--resume``."""
+    stem = out[:-3] if out.endswith(".pt") else out
+    return run_paths(stem + ".partial.pt")
+
+
+def publish(staged: dict, paths: dict) -> None:
+    """Move every staged file that exists onto its final name (each an atomic rename)."""
+    for key in ("best", "last", "json", "csv", "plot"):
+        if os.path.exists(staged[key]):
+            os.replace(staged[key], paths[key])
+
+
+def discard(staged: dict) -> None:
+    """Remove an earlier cancelled run's staged files (a new run starts from scratch)."""
+    for path in staged.values():
+        if os.path.lexists(path):
+            os.remove(path)
+
+
 def _atomic_write_text(path: str, text: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)

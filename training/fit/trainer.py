@@ -26,7 +26,7 @@ from ...core.errors import Cancelled, CheckpointError, InputError
 from ...core.progress import Progress
 from . import distributed as dist_
 from ..evaluation.metrics import Confusion
-from .runlog import plot_curves, run_paths, write_logs
+from .runlog import discard, plot_curves, publish, run_paths, staged_paths, write_logs
 
 
 @dataclass
@@ -175,6 +175,17 @@ def _resume(path, task, config, model, optimizer, progress):
     return state
 
 
+def _kept(paths, staged, epoch) -> str:
+    """What a cancel leaves: an earlier run's files unchanged, the last complete epoch staged for --resume."""
+    exists = os.path.exists(paths["best"]) or os.path.exists(paths["last"])
+    earlier = (f"{paths['best']} and the .last.pt, logs and curves beside it are unchanged (an earlier run's)"
+               if exists else f"{paths['best']} was not written")
+    if not epoch:
+        return "no checkpoint was written" + (f"; {earlier}" if exists else "")
+    return (f"{earlier}; epoch {epoch}, the last complete one, is kept in {staged['last']} (with "
+            f"{os.path.basename(staged['best'])}, logs and curves): rerun with --resume to continue from it")
+
+
 def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None = None, ctx=None) -> dict:
     """Train ``task.model`` and write checkpoints, logs and curves (rank 0).
 
@@ -186,8 +197,10 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
         config: the run's :class:`TrainConfig`.
         val_dataset: evaluated after every epoch (water IoU); None skips it and
             the best checkpoint is then the last one.
-        progress: per-batch progress and cancel; :class:`Cancelled` leaves the
-            last complete epoch's checkpoints intact.
+        progress: per-batch progress and cancel. Epochs are written to staged
+            names (runlog.staged_paths) and published when the run completes, so
+            :class:`Cancelled` leaves an earlier run's files of the same name
+            untouched and the last complete epoch in the staged files (--resume).
         ctx: a :class:`~floodkd.training.fit.distributed.DistContext`; default:
             from the environment (torchrun) via ``distributed.setup``, and the
             process group it starts is destroyed on return.
@@ -208,16 +221,18 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
 def _fit(task, config, val_dataset, progress, ctx) -> dict:
     import torch
 
-    paths = run_paths(config.out)
+    paths, staged = run_paths(config.out), staged_paths(config.out)
     model = task.model.to(ctx.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     state = {"epoch": 0, "step": 0, "best": float("-inf"), "best_epoch": 0, "history": []}
-    if config.resume:
-        if os.path.isfile(paths["last"]):
-            state.update(_resume(paths["last"], task, config, model, optimizer, progress))
-        else:
-            progress.warning(f"--resume: no {paths['last']} yet; starting from scratch")
+    source = staged["last"] if os.path.isfile(staged["last"]) else paths["last"]  # a cancelled run's first
+    if config.resume and os.path.isfile(source):
+        state.update(_resume(source, task, config, model, optimizer, progress))
+    elif config.resume:
+        progress.warning(f"--resume: no {paths['last']} yet; starting from scratch")
+    if ctx.is_main and not (config.resume and source == staged["last"]):
+        discard(staged)
     history = list(state["history"])
     steps = task.steps_per_epoch(ctx)
     total = config.epochs * steps
@@ -231,9 +246,7 @@ def _fit(task, config, val_dataset, progress, ctx) -> dict:
 
         def check_cancelled(where="validation", epoch=epoch):
             if dist_.broadcast_flag(ctx, progress.is_cancelled()):
-                kept = (f"the last complete checkpoint (epoch {epoch}) is {paths['last']}; rerun with "
-                        "--resume" if epoch else "no checkpoint was written")
-                raise Cancelled(f"cancelled in epoch {epoch + 1} ({where}); {kept}")
+                raise Cancelled(f"cancelled in epoch {epoch + 1} ({where}); {_kept(paths, staged, epoch)}")
 
         net.train()
         sums, count = {}, 0
@@ -277,12 +290,15 @@ def _fit(task, config, val_dataset, progress, ctx) -> dict:
                       "best": state["best"], "best_epoch": state["best_epoch"], "history": history}
             extra = {"history": history, "epoch": epoch + 1}
             if improved:
-                save_checkpoint(_checkpoint(task, config, model, metrics, extra), paths["best"])
+                save_checkpoint(_checkpoint(task, config, model, metrics, extra), staged["best"])
             save_checkpoint(_checkpoint(task, config, model, metrics, {**extra, "resume": resume}),
-                            paths["last"])
-            write_logs(paths, {**asdict(config), **task.describe()}, history)
-            plot_curves(paths["plot"], history, f"floodkd {task.role} ({config.arch}/{config.encoder})")
+                            staged["last"])
+            write_logs(staged, {**asdict(config), **task.describe()}, history)
+            plot_curves(staged["plot"], history, f"floodkd {task.role} ({config.arch}/{config.encoder})")
         dist_.barrier(ctx)
+    if ctx.is_main:
+        publish(staged, paths)
+    dist_.barrier(ctx)
     progress.report(1.0, "training done")
     best = state["best"] if state["best"] != float("-inf") else float("nan")
     return {"paths": paths, "history": history, "best_water_iou": best, "best_epoch": state["best_epoch"],
