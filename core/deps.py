@@ -5,8 +5,10 @@ checkpoints, training and ONNX export need torch with segmentation-models-pytorc
 (group "torch"). A desktop user installs them from the plugin's dialog into
 ``<QGIS profile>/python/floodkd-deps/py3X`` with that Python's own pip
 (``pip install --target``: never into the system Python, which Debian refuses as
-an externally-managed environment); the plugin puts the folder on sys.path at
-load, and the worker process inherits it. No QGIS import here (tests/test_deps.py).
+an externally-managed environment). The plugin appends the folder to sys.path at
+load, so QGIS's own numpy, packaging, protobuf... always win in QGIS's process;
+the worker process (torch) puts it first (worker/client.py). No QGIS import here
+(tests/test_deps.py).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ EXPORT_PINS = ("onnx==1.23.2",)
 GROUPS = {
     "onnx": {"modules": ("onnxruntime",), "pins": ONNX_PINS,
              "for": "the bundled model and exported .onnx models"},
+    # The torch group is resolved by pip (CUDA libraries, sympy...); numpy is pinned to QGIS's.
     "torch": {"modules": ("torch", "torchvision", "segmentation_models_pytorch", "timm"),
               "pins": TORCH_PINS + EXPORT_PINS,
               "for": ".pt checkpoints, training, evaluation and export to ONNX"},
@@ -30,6 +33,10 @@ GROUPS = {
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYPI = "https://pypi.org/simple"
 VARIANTS = ("cpu", "cuda")
+# onnxruntime's own requirements (its wheel's Requires-Dist) as (pip requirement, module): the onnx
+# group is installed with --no-deps, only onnxruntime and those of these this Python lacks.
+ONNX_REQUIRES = (("numpy>=1.21.6", "numpy"), ("flatbuffers", "flatbuffers"), ("packaging", "packaging"),
+                 ("protobuf>=4.25.8", "google.protobuf"))
 DEPS_FOLDER = "floodkd-deps"
 
 
@@ -45,10 +52,10 @@ def deps_dir(profile_dir: str) -> str:
 
 
 def add_to_path(folder: str) -> bool:
-    """Put ``folder`` first on sys.path (its pins must win over older system copies); True if added."""
+    """Append ``folder`` to sys.path (QGIS's own packages keep precedence); True if added."""
     if not os.path.isdir(folder) or folder in sys.path:
         return False
-    sys.path.insert(0, folder)
+    sys.path.append(folder)
     import importlib
 
     importlib.invalidate_caches()
@@ -78,14 +85,23 @@ def python_executable() -> str:
     return candidates[0]
 
 
-def pip_command(groups, target: str, variant: str = "cpu", python: str | None = None) -> list[str]:
+def is_deps_folder(path: str) -> bool:
+    """Whether ``path`` is a floodkd-deps folder (of any profile or Python version)."""
+    return os.path.basename(os.path.dirname(os.path.normpath(path))) == DEPS_FOLDER
+
+
+def pip_command(groups, target: str, variant: str = "cpu", python: str | None = None,
+                have=installed) -> list[str]:
     """The pip command line that installs ``groups`` into ``target``.
 
+    onnx alone: ``--no-deps`` with an explicit list, onnxruntime and those of
+    its requirements (ONNX_REQUIRES) that ``have`` (module -> bool) says this
+    Python lacks, so nothing QGIS has is installed again. With torch, pip
+    resolves the rest (CUDA libraries, sympy...) and numpy is pinned to the
+    version already loaded (never a numpy QGIS's GDAL was not built for).
     ``variant`` matters for the torch group: ``cpu`` takes PyTorch's CPU-only
     builds from its own index, ``cuda`` the CUDA builds of PyPI (Linux; on
     Windows PyPI's torch is CPU-only, so use the CUDA index PyTorch's site names).
-    numpy is pinned to the version already loaded, so the folder never brings a
-    numpy that QGIS's GDAL was not built for.
     """
     unknown = [g for g in groups if g not in GROUPS]
     if unknown or not groups:
@@ -95,7 +111,9 @@ def pip_command(groups, target: str, variant: str = "cpu", python: str | None = 
     pins = [p for g in GROUPS for p in GROUPS[g]["pins"] if g in groups]
     cmd = [python or python_executable(), "-m", "pip", "install", "--target", target, "--upgrade",
            "--no-warn-script-location", "--disable-pip-version-check", "--progress-bar", "off"]
-    if "torch" in groups and variant == "cpu":
+    if "torch" not in groups:
+        return cmd + ["--no-deps"] + pins + [req for req, module in ONNX_REQUIRES if not have(module)]
+    if variant == "cpu":
         cmd += ["--index-url", TORCH_CPU_INDEX, "--extra-index-url", PYPI]
     return cmd + pins + [f"numpy=={numpy_version()}"]
 

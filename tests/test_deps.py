@@ -39,6 +39,36 @@ def test_cuda_torch_and_onnx_alone_use_the_default_index():
     assert "--index-url" not in onnx_only and not any(p.startswith("torch") for p in onnx_only)
 
 
+def test_onnx_alone_installs_only_what_this_python_lacks():
+    have = {"numpy", "packaging"}  # what QGIS's Python has (Debian's: numpy, packaging; no protobuf)
+    cmd = deps.pip_command(["onnx"], "/t", python="py", have=lambda module: module in have)
+    assert "--no-deps" in cmd
+    named = cmd[cmd.index("--no-deps") + 1:]
+    assert named == ["onnxruntime==1.31.1", "flatbuffers", "protobuf>=4.25.8"]
+    assert not any(arg.startswith(("numpy", "packaging")) for arg in cmd)
+
+
+def test_onnx_requirements_are_those_of_the_onnxruntime_wheel():
+    from importlib.metadata import requires
+
+    pytest.importorskip("onnxruntime")
+    wheel = {re.split(r"[<>=!~ ;\[]", r)[0].lower() for r in requires("onnxruntime") if "extra ==" not in r}
+    assert {re.split(r"[<>=]", req)[0].lower() for req, _ in deps.ONNX_REQUIRES} == wheel
+
+
+def test_the_worker_puts_the_deps_folder_first(tmp_path, monkeypatch):
+    from floodkd.worker.client import worker_command
+
+    folder = tmp_path / "profile" / "python" / deps.DEPS_FOLDER / "py311"
+    folder.mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    deps.add_to_path(str(folder))
+    numpy_home = os.path.dirname(os.path.dirname(np.__file__))
+    assert sys.path.index(str(folder)) > sys.path.index(numpy_home)  # QGIS's process: its numpy first
+    paths = worker_command("py")[1]["PYTHONPATH"].split(os.pathsep)
+    assert paths.index(str(folder)) < paths.index(numpy_home)  # the worker: torch's requirements first
+
+
 @pytest.mark.parametrize("groups, variant", [([], "cpu"), (["tensorflow"], "cpu"), (["onnx"], "rocm")])
 def test_bad_choices_are_refused(groups, variant):
     with pytest.raises(ValueError, match="unknown"):
@@ -59,7 +89,7 @@ def test_missing_groups_and_add_to_path(tmp_path, monkeypatch):
     folder.mkdir()
     (folder / "floodkd_probe_module.py").write_text("VALUE = 7\n")
     monkeypatch.setattr(sys, "path", list(sys.path))
-    assert deps.add_to_path(str(folder)) and sys.path[0] == str(folder)
+    assert deps.add_to_path(str(folder)) and sys.path[-1] == str(folder)  # after QGIS's own packages
     assert not deps.add_to_path(str(folder))
     import floodkd_probe_module
 
