@@ -4,9 +4,11 @@
     python3 scripts/build_plugin_zip.py [--out dist] [--max-mb 25]
 
 The zip holds one folder, ``floodkd/``, with only what the plugin runs:
-metadata.txt, __init__.py, LICENSE, README.md, docs/*.md, plugin/,
-processing_provider/, core/, training/ and worker/ (the backend the algorithms call) and
-resources/ (icon, bundled model, model card). Tests, CI, scripts, benchmarks,
+metadata.txt, __init__.py, LICENSE, README.md, docs/*.md and the pictures those
+Markdown files show (docs/img/*.png that a shipped .md links to, so the zipped
+README has no broken image), plugin/, processing_provider/, core/, training/ and
+worker/ (the backend the algorithms call) and resources/ (icon, bundled model,
+model card). Tests, CI, scripts, benchmarks,
 requirements.txt (it pins the CUDA build of torch), the venv and run folders
 stay out. A bundled .pt whose .onnx twin ships stays out too: the .onnx is what
 desktop QGIS runs (onnxruntime, no PyTorch), so the .pt would only add weight
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import configparser
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -33,7 +36,8 @@ PLUGIN = "floodkd"
 TOP_FILES = ["metadata.txt", "__init__.py", "LICENSE", "README.md"]
 FOLDERS = ["plugin", "processing_provider", "core", "training", "worker", "batch", "resources", "docs"]
 SKIP_SUFFIXES = (".pyc", ".pyo", ".part", ".orig", ".rej", "~")
-DOCS_SUFFIXES = (".md",)  # docs/ gives its text only; screenshots stay in the repository
+DOCS_SUFFIXES = (".md",)  # docs/ gives its text, and only the pictures it shows (linked_files)
+LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")  # Markdown link or image target
 REQUIRED_METADATA = ["name", "qgisMinimumVersion", "description", "about", "version", "author"]
 UPLOAD_METADATA = ["email", "repository"]  # plugins.qgis.org refuses an upload without them
 LIMIT_BYTES = 25 * 1000 * 1000  # plugins.qgis.org's upload limit, read as decimal MB (the stricter)
@@ -83,7 +87,22 @@ def plugin_files(root: str) -> list[str]:
     missing = [f for f in TOP_FILES if f not in chosen]
     if missing:
         raise BuildError(f"missing top-level file(s): {', '.join(missing)}")
-    return chosen
+    available = set(candidate_files(root))
+    pictures = {f for f in linked_files(root, chosen) if f in available and f.split("/")[0] in FOLDERS}
+    return sorted(set(chosen) | pictures)
+
+
+def linked_files(root: str, files: list[str]) -> set[str]:
+    """Relative paths of the local files the shipped Markdown files link to (README pictures)."""
+    linked = set()
+    for md in (f for f in files if f.endswith(".md")):
+        with open(os.path.join(root, md), encoding="utf-8") as fh:
+            targets = LINK.findall(fh.read())
+        for target in targets:
+            if "://" in target or target.startswith(("mailto:", "/")):
+                continue
+            linked.add(os.path.normpath(os.path.join(os.path.dirname(md), target)).replace(os.sep, "/"))
+    return linked
 
 
 def drop_shadowed_checkpoints(files: list[str]) -> list[str]:

@@ -87,6 +87,20 @@ def test_zip_holds_the_plugin_only(plugin_zip):
     assert "example.org" not in meta and "icon=resources/icon.svg" in meta
 
 
+def test_zipped_markdown_links_only_to_files_in_the_zip(plugin_zip):
+    """The zipped README showed docs/img/*.png that the zip did not hold (broken pictures)."""
+    import posixpath
+    import re
+
+    with zipfile.ZipFile(plugin_zip) as zf:
+        names = set(zf.namelist())
+        docs = {n: zf.read(n).decode() for n in names if n.endswith(".md")}
+    targets = {posixpath.normpath(posixpath.join(posixpath.dirname(md), t))
+               for md, text in docs.items() for t in re.findall(r"\]\(([^)\s#]+)", text) if "://" not in t}
+    assert "floodkd/docs/img/segment_dialog.png" in targets  # the README's pictures are checked
+    assert sorted(targets - names) == []
+
+
 def test_build_fails_loudly_over_the_limit(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "scripts" / "build_plugin_zip.py"), "--out", str(tmp_path),
                            "--max-mb", "0.5"], capture_output=True, text=True, timeout=300)
