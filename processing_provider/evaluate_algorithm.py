@@ -7,12 +7,14 @@ from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
 
 from .feedback import FeedbackProgress, run_core
 from .help import help_text
+from .messages import for_qgis
+from .segment_algorithm import MODEL_LABEL, model_problem
 from .train_algorithms import HELP as TRAIN_HELP
 from .train_algorithms import TrainingGroup
 
 DATASETS = ["sen1floods11", "ombria", "pairs"]
 DEVICES = ["auto", "cpu", "cuda"]
-METHODS = ["model", "otsu"]
+METHODS = ["model", "otsu", "threshold"]  # indices are public: append only
 INTRO = ("Scores a model (or the Otsu baseline) on a labelled dataset with the paper's metric: confusion counts "
          "pooled over all valid pixels of the split, then water IoU, mIoU, F1 and accuracy.")
 HELP = {
@@ -24,7 +26,8 @@ HELP = {
              "checkpoint .pt (needs torch; an S1+S2 teacher reads the dataset's S2 too) or an exported .onnx "
              "(needs onnxruntime).",
     "METHOD": "model: MODEL (or the bundled default); otsu: one Otsu threshold per chip (VH in dB, or OMBRIA's "
-              "single 8-bit band), the paper's baseline.",
+              "single 8-bit band), the paper's baseline; threshold: water where VH is below segment's fixed "
+              "-23.25 dB (needs VH in dB).",
     "DEVICE": "auto: a CUDA GPU when one is usable, else the CPU; cpu; cuda.",
     "OUTPUT_CSV": "optional CSV with one row per chip: water IoU, F1, accuracy, valid pixels, label and "
                   "predicted water fractions.",
@@ -48,11 +51,19 @@ class EvaluateAlgorithm(TrainingGroup):
         return help_text(self, INTRO, HELP)
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
+        from ..core.predict.runtimes import torch_in_process
+
         ok, message = super().checkParameterValues(parameters, context)
-        model = self.parameterAsFile(parameters, self.MODEL, context)
-        if ok and model and not model.lower().endswith((".pt", ".onnx")):
-            return False, f"MODEL {model} is neither a checkpoint (.pt) nor an exported model (.onnx)."
-        return ok, message
+        if not ok and str(parameters.get(self.MODEL) or ""):  # QGIS's "Incorrect parameter value for MODEL"
+            return False, model_problem(str(parameters[self.MODEL]), "model") or message
+        method = METHODS[self.parameterAsEnum(parameters, self.METHOD, context)]
+        model = self.parameterAsFile(parameters, self.MODEL, context) if method == "model" else ""
+        problem = model_problem(model, method) if ok else None
+        if ok and not problem and model and not model.lower().endswith(".onnx") and not torch_in_process():
+            # No worker job for evaluate yet; loading torch here would crash desktop QGIS.
+            problem = ("in desktop QGIS a .pt checkpoint cannot be evaluated (PyTorch would crash QGIS): export "
+                       "it with 'Export a model to ONNX' and evaluate the .onnx, or evaluate it with qgis_process.")
+        return (False, problem) if problem else (ok, message)
 
     def createInstance(self):  # noqa: N802
         return EvaluateAlgorithm()
@@ -63,7 +74,7 @@ class EvaluateAlgorithm(TrainingGroup):
             self.ROOT, "Dataset folder", behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(QgsProcessingParameterString(self.SPLIT, "Split", defaultValue="test"))
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, "Model: checkpoint .pt or exported .onnx (empty = bundled default)", optional=True,
+            self.MODEL, MODEL_LABEL, optional=True,
             fileFilter="floodkd model (*.pt *.onnx)"))
         self.addParameter(QgsProcessingParameterEnum(self.METHOD, "Method", METHODS, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", DEVICES, defaultValue=0))
@@ -78,22 +89,17 @@ class EvaluateAlgorithm(TrainingGroup):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ..core.predict.model_choice import bundled_model, why_no_bundled_model
-        from ..core.predict.runtimes import torch_in_process
         from ..training.data.catalog import open_evaluation_dataset
         from ..training.evaluation.scoring import model_needs_s2
         from ..training.evaluation.scoring import evaluate
 
         model = None
-        if METHODS[self.parameterAsEnum(parameters, self.METHOD, context)] == "model":
+        method = METHODS[self.parameterAsEnum(parameters, self.METHOD, context)]
+        if method == "model":
             model = self.parameterAsFile(parameters, self.MODEL, context) or bundled_model()  # as segment's
             if model is None:
-                raise QgsProcessingException(f"METHOD model with an empty MODEL: {why_no_bundled_model()}; "
-                                             "give MODEL or choose METHOD otsu")
-            if not model.lower().endswith(".onnx") and not torch_in_process():
-                # No worker job for evaluate yet; loading torch here would crash desktop QGIS.
-                raise QgsProcessingException(
-                    "in desktop QGIS a .pt checkpoint cannot be evaluated (PyTorch would crash QGIS): export it "
-                    "with 'Export a model to ONNX' and evaluate the .onnx, or run `floodkd evaluate` / qgis_process")
+                raise QgsProcessingException(for_qgis(f"METHOD model with an empty MODEL: {why_no_bundled_model()}; "
+                                                      "give MODEL or choose METHOD otsu or threshold"))
         kind = DATASETS[self.parameterAsEnum(parameters, self.DATASET, context)]
         root = self.parameterAsFile(parameters, self.ROOT, context)
         split = self.parameterAsString(parameters, self.SPLIT, context)
@@ -103,7 +109,7 @@ class EvaluateAlgorithm(TrainingGroup):
 
         def score():
             dataset = open_evaluation_dataset(kind, root, split, bool(model) and model_needs_s2(model))
-            return evaluate(dataset, model or "otsu",
+            return evaluate(dataset, model or method,
                             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
                             csv_path=csv_path, panel_path=panel, progress=FeedbackProgress(feedback))
 

@@ -7,7 +7,7 @@ from qgis.core import (QgsProcessingOutputString, QgsProcessingParameterFile,
 from .feedback import FeedbackProgress
 from .help import help_text
 from .train_algorithms import MODELS_DIR, TrainingGroup
-from .worker_runner import run_job
+from .worker_runner import run_job, torch_problem
 
 INTRO = ("Writes a floodkd checkpoint as an ONNX model: the network with its softmax, any tile size, and the "
          "checkpoint's bands, units, classes and input transform inside the file. Give the .onnx file as MODEL "
@@ -52,7 +52,8 @@ class ExportOnnxAlgorithm(TrainingGroup):
             return False, f"checkpoint not found: {checkpoint}"
         if not output.lower().endswith(".onnx"):
             return False, f"OUTPUT {output} should end in .onnx (segment picks the runtime by the extension)."
-        return True, ""
+        problem = torch_problem("Exporting to ONNX")
+        return (False, problem) if problem else (True, "")
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         checkpoint = self.parameterAsFile(parameters, self.INPUT, context)

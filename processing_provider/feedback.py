@@ -4,8 +4,9 @@ import time
 
 from qgis.core import QgsProcessingException
 
-from ..core.errors import FloodKDError
+from ..core.errors import FloodKDError, MissingDependency
 from ..core.progress import Progress
+from .messages import for_qgis, missing_package
 
 
 def _stage(message):
@@ -17,24 +18,27 @@ class FeedbackProgress(Progress):
 
     The dialog copies every progress text into its log, so a text that only
     updates a number ("segmenting: tile 7 of 90, about 2 min left", "epoch 2/20
-    loss 0.31") is passed on at most every ``every`` seconds; a new stage (a
-    different text before the first digit, "loading the model") at once.
+    loss 0.31") is passed on when the bar has moved by ``step`` (2 points) since
+    the text shown, or ``every`` second later, whichever comes first: the text
+    never lags the bar by more than that. A new stage (a different text before
+    the first digit, "loading the model") shows at once.
     """
 
-    def __init__(self, feedback, every: float = 5.0, clock=time.monotonic):
+    def __init__(self, feedback, every: float = 1.0, step: float = 0.02, clock=time.monotonic):
         self.feedback = feedback
         self._message = None
-        self._shown_at = float("-inf")
-        self.every, self.clock = every, clock
+        self._shown_at, self._shown_fraction = float("-inf"), 0.0
+        self.every, self.step, self.clock = every, step, clock
 
     def report(self, fraction, message=""):
         if self.feedback is not None:
-            self.feedback.setProgress(100.0 * max(0.0, min(1.0, fraction)))
+            fraction = max(0.0, min(1.0, fraction))
+            self.feedback.setProgress(100.0 * fraction)
             if message and message != self._message:
                 now = self.clock()
                 stage = _stage(self._message or "") != _stage(message)
-                if stage or now - self._shown_at >= self.every:
-                    self._message, self._shown_at = message, now
+                if stage or now - self._shown_at >= self.every or fraction - self._shown_fraction >= self.step:
+                    self._message, self._shown_at, self._shown_fraction = message, now, fraction
                     self.feedback.setProgressText(message)
 
     def is_cancelled(self):
@@ -50,11 +54,13 @@ class FeedbackProgress(Progress):
 
 
 def run_core(call, *args, **kwargs):
-    """Run a core call; turn its errors into QgsProcessingException (no bare tracebacks)."""
+    """Run a core call; turn its errors into QgsProcessingException (no bare tracebacks) in QGIS's words."""
     try:
         return call(*args, **kwargs)
+    except MissingDependency as exc:
+        raise QgsProcessingException(missing_package(str(exc))) from exc
     except FloodKDError as exc:
-        raise QgsProcessingException(str(exc)) from exc
+        raise QgsProcessingException(for_qgis(str(exc))) from exc
     except MemoryError as exc:
         raise QgsProcessingException(
             "out of memory; use a smaller TILE or BATCH_SIZE, or process a smaller extent") from exc

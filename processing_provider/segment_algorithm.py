@@ -15,10 +15,11 @@ from .help import help_text, readme_url
 from .input_params import HELP as INPUT_HELP
 from .input_params import add_input_parameters, read_input_parameters
 from .styling import style_staged, style_when_loaded
-from .worker_runner import run_segment
+from .worker_runner import run_segment, torch_problem
 
 METHODS = ["auto", "model", "otsu", "threshold"]  # indices are public: append only
 DEVICES = ["auto", "cpu", "cuda"]
+MODEL_LABEL = "Model (.onnx or .pt; empty = bundled)"  # short: the dialog adds " [optional]" and must not cut it
 INTRO = ("Maps water in a Sentinel-1 GRD scene (VV and VH backscatter; any CRS, any size), tile by tile with "
          "overlap, with the model bundled with the plugin, a model you trained or exported, or a threshold "
          "baseline (Otsu, or a fixed VH threshold). Water found where PERMANENT_WATER says there is normally "
@@ -69,6 +70,22 @@ def scene_problem(alg, parameters, name, context):
     return None
 
 
+def model_problem(model, method):
+    """Why MODEL cannot be used by ``method`` here (extension, existence, PyTorch for a .pt), or None."""
+    from ..core.predict.model_choice import model_needs_torch
+
+    if not model:
+        return None
+    if not model.lower().endswith((".pt", ".onnx")):
+        return (f"MODEL {model} is not a floodkd model: give an exported model (.onnx) or a checkpoint (.pt), "
+                "or leave MODEL empty for the bundled default.")
+    if not os.path.isfile(model):
+        return f"MODEL {model} does not exist; leave MODEL empty for the bundled default."
+    if model_needs_torch(method, model):
+        return torch_problem(f"MODEL {os.path.basename(model)} (a PyTorch checkpoint)")
+    return None
+
+
 class SegmentAlgorithm(QgsProcessingAlgorithm):
     INPUT, MODEL, METHOD, DEVICE, THRESHOLD = "INPUT", "MODEL", "METHOD", "DEVICE", "THRESHOLD"
     TTA, TILE, OVERLAP, BATCH_SIZE = "TTA", "TILE", "OVERLAP", "BATCH_SIZE"
@@ -96,16 +113,16 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
         ok, message = super().checkParameterValues(parameters, context)
         if ok:
             message = self.input_problem(parameters, context) or ""
+        elif str(parameters.get(self.MODEL) or ""):  # QGIS's "Incorrect parameter value for MODEL" says less
+            message = model_problem(str(parameters[self.MODEL]), "model") or message
         return ok and not message, message
 
     def input_problem(self, parameters, context):
         """Why the inputs cannot work, checked before Run (band count, model file, tiling), or None."""
         problem = scene_problem(self, parameters, self.INPUT, context)
         model = self.parameterAsFile(parameters, self.MODEL, context)
-        if not problem and model and not model.lower().endswith((".pt", ".onnx")):
-            problem = f"MODEL {model} is neither a checkpoint (.pt) nor an exported model (.onnx)."
-        if not problem and model and not os.path.isfile(model):
-            problem = f"MODEL {model} does not exist; leave MODEL empty for the bundled default."
+        method = METHODS[self.parameterAsEnum(parameters, self.METHOD, context)]
+        problem = problem or model_problem(model, method)
         tile, overlap = (self.parameterAsInt(parameters, k, context) for k in (self.TILE, self.OVERLAP))
         if not problem and overlap >= tile:
             problem = f"Tile overlap ({overlap} px) must be smaller than the tile size ({tile} px)."
@@ -117,7 +134,7 @@ class SegmentAlgorithm(QgsProcessingAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802
         self.add_scene_parameters()
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, "Model: checkpoint .pt or exported .onnx (empty = bundled default)", optional=True,
+            self.MODEL, MODEL_LABEL, optional=True,
             fileFilter="floodkd model (*.pt *.onnx)"))
         self.addParameter(QgsProcessingParameterEnum(self.METHOD, "Method", METHODS, defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", DEVICES, defaultValue=0))

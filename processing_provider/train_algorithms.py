@@ -18,7 +18,7 @@ from ..training.data.catalog import SAR_AUGMENT_BY_DEFAULT
 from ..training.data.catalog import TRAINING_DATASETS as DATASETS
 from ..training.data.catalog import resolve_splits
 from .feedback import FeedbackProgress
-from .worker_runner import run_job
+from .worker_runner import run_job, torch_problem
 from .help import help_text, readme_url
 
 DEVICES = ["auto", "cpu", "cuda"]
@@ -51,9 +51,11 @@ HELP = {
     "ENCODER": "encoder name in segmentation-models-pytorch, e.g. resnet18, resnet34; the paper used tu-xception65.",
     "SEED": "random seed: the same seed and data give the same run.",
     "MAX_STEPS": "cap on batches per epoch for quick trials; 0 = the whole split.",
-    "RESUME": "continue from OUTPUT's .last.pt (written after every epoch) instead of starting again.",
+    "RESUME": "continue a cancelled run from its last complete epoch (OUTPUT's .partial.last.pt), or a "
+              "finished one from OUTPUT's .last.pt (with more EPOCHS), instead of starting again.",
     "OUTPUT": "the best checkpoint (.pt), by default in ~/floodkd/models (a second run with the same name "
-              "replaces it). Beside it: .last.pt, the logs and a PNG of the curves. Give it as MODEL to "
+              "replaces it once it completes; until then epochs go to .partial files beside it). Beside it: "
+              ".last.pt, the logs and a PNG of the curves. Give it as MODEL to "
               "'Segment flood water' or export it with 'Export a model to ONNX'.",
     "TEACHER": "the teacher checkpoint from 'Train the S1+S2 teacher'.",
     "UNLABELLED_DATASET": "layout of the unlabelled S1+S2 folder (needed when that folder is given).",
@@ -96,6 +98,11 @@ class TrainAlgorithmBase(TrainingGroup):
 
     def shortHelpString(self):  # noqa: N802
         return help_text(self, self.intro(), HELP)
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        ok, message = super().checkParameterValues(parameters, context)
+        problem = torch_problem("Training") if ok else None
+        return (False, problem) if problem else (ok, message)
 
     def initAlgorithm(self, config=None):  # noqa: N802
         num = QgsProcessingParameterNumber

@@ -12,10 +12,12 @@ from qgis.core import QgsApplication
 
 from ..core.io.destinations import style_sidecar
 from ..core.predict.model_choice import model_needs_torch
-from ..core.predict.runtimes import allow_torch_in_process, keep_torch_out_of_process, torch_in_process
+from ..core.predict.runtimes import (allow_torch_in_process, keep_torch_out_of_process, torch_in_process,
+                                     torch_installed)
 from ..worker import jobs as worker_jobs
 from ..worker.client import run_job as run_in_worker
 from .feedback import run_core
+from .messages import INSTALL_DIALOG
 
 GUI_REASON = ("desktop QGIS: importing PyTorch there crashes QGIS (triton's LLVM clashes with the Mesa LLVM "
               "QGIS has loaded), so torch work runs in a worker process")
@@ -34,6 +36,14 @@ def configure_runtime():
         return True
     allow_torch_in_process()
     return False
+
+
+def torch_problem(what: str):
+    """Why ``what`` cannot run: PyTorch is not installed here (checked before Run), or None."""
+    if torch_installed():
+        return None
+    return (f"{what} needs PyTorch (torch and segmentation-models-pytorch), which is not installed in QGIS's "
+            f"Python: install it from {INSTALL_DIALOG}, then run again.")
 
 
 def run_job(job, args, progress, needs_torch=True):

@@ -112,8 +112,9 @@ class Sen1Floods11(ChipDataset):
             folders = ", ".join(folder for folder, _ in self.folders.values())
             raise InputError(
                 f"no Sen1Floods11 chip of split '{split}' has all its files in {folders} "
-                f"({len(self.missing)} listed, none present); check the root, choose another split "
-                "('all' uses whatever is present), or drop with_s2 / use label_source 'none'.")
+                f"({len(self.missing)} listed, none present); check the root, or choose another split "
+                "('all' uses whatever is present)"
+                + (". S2Hand/ is read because the model or the teacher uses Sentinel-2." if with_s2 else "."))
 
     def path(self, kind: str, chip_id: str) -> str:
         """File of ``chip_id`` for ``kind`` ("s1", "s2" or "label")."""
