@@ -13,12 +13,16 @@ ACTIONS = [
     ("floodkdSegment", "Segment flood water (Sentinel-1)…", "floodkd:segment"),
     ("floodkdSegmentChange", "Segment flood by change (pre/post)…", "floodkd:segmentchange"),
     ("floodkdTrainTeacher", "Train the S1+S2 teacher…", "floodkd:trainteacher"),
+    ("floodkdTrainSupervised", "Train a Sentinel-1 baseline on labels…", "floodkd:trainsupervised"),
     ("floodkdDistillStudent", "Distil a Sentinel-1 student…", "floodkd:distillstudent"),
     ("floodkdEvaluate", "Evaluate a model on labelled chips…", "floodkd:evaluate"),
+    ("floodkdExportOnnx", "Export a model to ONNX…", "floodkd:exportonnx"),
 ]
 
 
 DEPS_ACTION = ("floodkdInstallDeps", "Install Python dependencies…")
+MENU_PATH = f"Raster > floodkd > {DEPS_ACTION[1]}"  # addPluginToRasterMenu puts MENU in the Raster menu
+TORCH_NOTE_SETTING = "floodkd/torchNoteShown"  # the optional-PyTorch note is shown once per profile
 
 
 class FloodKDPlugin:
@@ -63,25 +67,45 @@ class FloodKDPlugin:
         self.report_missing_dependencies()
 
     def report_missing_dependencies(self):
-        """Say in the message bar and the log what is missing, with a button to install it."""
-        from qgis.core import Qgis, QgsMessageLog
+        """Say in the message bar and the log what is missing, with a button to install it.
+
+        Missing onnxruntime is a warning at every start (segmenting falls back to
+        the fixed threshold); missing PyTorch alone is optional (only .pt models,
+        training and export need it): an info, in the message bar once.
+        """
+        from qgis.core import Qgis, QgsMessageLog, QgsSettings
+
+        from ..core.deps import GROUPS, missing_groups
+
+        missing = missing_groups()
+        if not missing:
+            return
+        names = {g: ", ".join(GROUPS[g]["pins"]) for g in missing}
+        if "onnx" in missing:
+            text = "onnxruntime is not installed: segmenting uses the fixed VH threshold, not the bundled model."
+            level = Qgis.Warning
+        else:
+            text = "Optional: PyTorch is not installed (needed only for .pt models, training and export)."
+            level = Qgis.Info
+        details = " ".join(f"Not installed: {names[g]} (needed for {GROUPS[g]['for']})." for g in missing)
+        QgsMessageLog.logMessage(f"{details} Install from {MENU_PATH}", "floodkd", level)
+        settings = QgsSettings()
+        if level == Qgis.Info:
+            if settings.value(TORCH_NOTE_SETTING, False, type=bool):
+                return
+            settings.setValue(TORCH_NOTE_SETTING, True)
+        self.push_install_message(text, level)
+
+    def push_install_message(self, text, level):
+        from qgis.core import Qgis
         from qgis.PyQt.QtWidgets import QPushButton
 
-        from .deps_dialog import missing_message
-
-        text = missing_message()
-        if not text:
-            return
-        advice = ("Segmenting uses the fixed VH threshold until onnxruntime is installed. " if "onnxruntime" in text
-                  else "")
-        QgsMessageLog.logMessage(f"{text} {advice}Install from Plugins > Raster > floodkd > "
-                                 f"{DEPS_ACTION[1]}", "floodkd", Qgis.Warning)
         bar = self.iface.messageBar()
-        item = bar.createMessage("floodkd", text + " " + advice)
+        item = bar.createMessage("floodkd", text)
         button = QPushButton("Install…")
         button.clicked.connect(self.open_dependencies)
         item.layout().addWidget(button)
-        bar.pushWidget(item, Qgis.Warning, 0)
+        bar.pushWidget(item, level, 20 if level == Qgis.Info else 0)  # seconds; 0 = until closed
 
     def open_dependencies(self):
         from .deps_dialog import DependenciesDialog
