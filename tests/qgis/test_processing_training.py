@@ -160,3 +160,27 @@ def test_the_default_models_recipe_runs_in_qgis_on_etci(provider, tmp_path):
     student = torch.load(out["OUTPUT"], weights_only=True)
     assert student["role"] == "student" and student["training"]["sar_augment"] is True
     assert student["training"]["teacher"] == teacher and student["model_kwargs"] == {"width": 8}
+
+
+class CancelAfterEpoch(RecordingFeedback):
+    """Cancels once the first epoch is reported (as a user pressing Cancel during epoch 2)."""
+
+    def pushInfo(self, info):  # noqa: N802 (QGIS API)
+        super().pushInfo(info)
+        if info.startswith("epoch 1/"):
+            self.cancel()
+
+
+def test_cancel_keeps_the_earlier_checkpoint_and_says_what_was_kept(provider, mini_ombria, tmp_path):
+    out = tmp_path / "supervised.pt"
+    run("trainsupervised", {**TINY, "ROOT": str(mini_ombria), "OUTPUT": str(out)})
+    earlier = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert {"supervised.pt", "supervised.last.pt", "supervised.curves.png"} <= set(earlier)
+    with pytest.raises(QgsProcessingException) as cancelled:
+        run("trainsupervised", {**TINY, "EPOCHS": 2, "SEED": 1, "ROOT": str(mini_ombria), "OUTPUT": str(out)},
+            CancelAfterEpoch())
+    message = str(cancelled.value)
+    assert "cancelled in epoch 2" in message and f"{out} and the .last.pt, logs and curves beside it are unchanged" \
+        in message and "rerun with RESUME" in message and "--" not in message, message
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name in earlier} == earlier
+    assert (tmp_path / "supervised.partial.last.pt").exists()
