@@ -34,13 +34,9 @@ def run(args) -> int:
     from ..batch.runner import run_batch
     from .progress_bar import TqdmProgress
 
-    progress = TqdmProgress(unit="scene")
-    try:
-        with terminate_as_interrupt():
-            result = run_batch(args.inputs, args.out_dir, segment_options(args), args.probability, args.polygons,
-                               args.stats, args.quicklook, args.scheduler, args.workers, args.overwrite, progress)
-    finally:
-        progress.close()
+    with terminate_as_interrupt(), TqdmProgress(unit="scene") as progress:
+        result = run_batch(args.inputs, args.out_dir, segment_options(args), args.probability, args.polygons,
+                           args.stats, args.quicklook, args.scheduler, args.workers, args.overwrite, progress)
     ok, skipped, failed = (result.count(s) for s in ("ok", "skipped", "failed"))
     print(f"{ok} mapped, {skipped} skipped (already done), {failed} failed; summary: {result.summary}")
     return 1 if failed else 0

@@ -29,6 +29,13 @@ class TqdmProgress(Progress):
         if fraction >= 1.0:
             self.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):  # an error message then prints below the bar, not under a redrawn one
+        self.close()
+        return False
+
     def close(self):
         if not self.bar.disable:
             self.bar.close()

@@ -105,9 +105,9 @@ def run(args, engine=None) -> int:
 
     options = segment_options(args)
     engine = engine or segment_scene
-    with terminate_as_interrupt():
+    with terminate_as_interrupt(), TqdmProgress() as progress:
         result = engine(args.input, args.output, options, args.probability,
-                        TqdmProgress(), args.polygons, args.stats, args.quicklook)
+                        progress, args.polygons, args.stats, args.quicklook)
     summary = result.as_dict()
     summary["quicklook"] = args.quicklook
     if args.json:

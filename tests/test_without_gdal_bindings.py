@@ -70,6 +70,21 @@ def test_segment_with_polygons_and_stats_without_osgeo(spain_s1, tmp_path):
         assert (a.read(1) == b.read(1)).all()
 
 
+@pytest.mark.parametrize("existing", [True, False])  # copying its other layers fails / pyogrio's write fails
+def test_a_full_disk_while_pyogrio_writes_keeps_the_previous_outputs(spain_s1, tmp_path, file_size_limit,
+                                                                     file_contents, existing):
+    args = ["segment", str(spain_s1), str(tmp_path / "o.tif"), "--method", "otsu", "--polygons",
+            str(tmp_path / "w.gpkg")]
+    assert main(args if existing else args[:-2]) == 0
+    before = file_contents(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", HIDE_OSGEO, *args, "--threshold", "0.3"], capture_output=True,
+                          text=True, timeout=300, env=dict(os.environ, PYTHONPATH=_package_parent()),
+                          preexec_fn=file_size_limit(100_000))
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["code"] == 2, proc.stderr[-2000:]
+    assert f"writing the flood polygons {tmp_path / 'w.gpkg'} failed" in proc.stderr
+    assert "Traceback" not in proc.stderr and file_contents(tmp_path) == before
+
+
 def source_tree(target):
     """The package as pip sees it (tracked and new files, no tests, venvs or build folders)."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,

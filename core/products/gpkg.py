@@ -38,7 +38,7 @@ def wkb_polygon(rings) -> bytes:
     return b"".join(parts)
 
 
-def copy_geopackage(source: str, target: str):
+def copy_geopackage(source: str, target: str, what: str):
     """A consistent copy of ``source`` at ``target`` (SQLite's backup reads through a live -wal), rollback-journaled.
 
     Rollback mode matters: ``target`` replaces ``source`` by a rename, and SQLite would
@@ -46,18 +46,21 @@ def copy_geopackage(source: str, target: str):
     """
     try:
         src = sqlite3.connect(f"file:{quote(os.path.abspath(source))}?mode=ro", uri=True)
-        try:
-            dst = sqlite3.connect(target)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                dst.close()
-        finally:
-            src.close()
+        src.execute("PRAGMA schema_version").fetchone()
     except sqlite3.DatabaseError as exc:
         raise InputError(f"cannot read the GeoPackage {source} to keep its other layers ({exc}); "
                          "choose another destination for the polygons.") from exc
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    except sqlite3.DatabaseError as exc:  # a full disk, a read-only folder
+        raise OSError(f"writing {what} failed: copying the GeoPackage's other layers: {exc}") from exc
+    finally:
+        src.close()
 
 
 WRITER_MISSING = ("writing flood polygons needs GDAL's Python bindings (osgeo, as in QGIS) or pyogrio: "

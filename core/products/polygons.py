@@ -113,8 +113,9 @@ def polygonize_water(class_path: str, out_path: str, min_area_m2: float = 0.0, p
     progress = progress or Progress()
     if min_area_m2 < 0:
         raise InputError(f"MIN_AREA must be >= 0 m2, got {min_area_m2}")
+    what = f"the flood polygons {keep_layers_of or out_path}"  # the destination, not its staged name
     if keep_layers_of and os.path.isfile(keep_layers_of) and os.path.getsize(keep_layers_of) > 0:
-        copy_geopackage(keep_layers_of, out_path)
+        copy_geopackage(keep_layers_of, out_path, what)
     kept = dropped = 0
     total = 0.0
     progress.report(0.0, "polygonising water")
@@ -123,8 +124,7 @@ def polygonize_water(class_path: str, out_path: str, min_area_m2: float = 0.0, p
         factor, equal_area = _equal_area_crs(ds)
         crs_wkt = ds.crs.to_wkt() if ds.crs else None
         found = shapes(rasterio.band(ds, 1), mask=rasterio.band(mask, 1), connectivity=4)
-        with gdal_failures(f"the flood polygons {out_path}"), \
-                layer_writer(out_path, layer, crs_wkt, f"the flood polygons {out_path}") as writer:
+        with gdal_failures(what), layer_writer(out_path, layer, crs_wkt, what) as writer:
             while True:
                 chunk = list(islice(found, CHUNK))
                 progress.check_cancelled()
