@@ -62,6 +62,18 @@ def test_cancel_stops_the_worker():
         run_job("sleep", {"steps": 1000, "seconds": 0.05}, Recorder(cancel_after=2))
 
 
+def test_a_cancelled_job_says_itself_what_it_kept(tmp_path):
+    """The client once replaced the job's words with 'no output was written' (a trainer keeps a staged epoch)."""
+    fake = tmp_path / "python"
+    fake.write_text("#!/usr/bin/python3\nimport json, sys\nsys.stdin.readline()\n"
+                    "print(json.dumps({'event': 'progress', 'fraction': 0.1, 'message': 'epoch 2'}), flush=True)\n"
+                    "sys.stdin.readline()\n"
+                    "print(json.dumps({'event': 'error', 'type': 'Cancelled', 'message': 'epoch 1 kept in x.partial.last.pt'}))\n")
+    fake.chmod(0o755)
+    with pytest.raises(Cancelled, match=r"^epoch 1 kept in x\.partial\.last\.pt$"):
+        run_job("train", {}, Recorder(cancel_after=1), python=str(fake))
+
+
 def test_a_dead_worker_is_an_error_not_a_hang(tmp_path):
     fake = tmp_path / "python"
     fake.write_text("#!/bin/sh\necho 'Segmentation fault' >&2\nexit 139\n")
