@@ -44,10 +44,17 @@ def copy_geopackage(source: str, target: str, what: str):
     Rollback mode matters: ``target`` replaces ``source`` by a rename, and SQLite would
     replay a -wal left beside the old file onto a new file that is in WAL mode.
     """
+    # Reading a WAL-mode file read-only makes SQLite create -shm (and -wal) beside it and
+    # leave them: a failed run must add nothing there. Without a -wal to read through,
+    # the file is opened immutable (no side files); side files this call made go again.
+    beside = [source + "-wal", source + "-shm"]
+    existed = {p for p in beside if os.path.lexists(p)}
+    mode = "mode=ro" if existed else "mode=ro&immutable=1"
     try:
-        src = sqlite3.connect(f"file:{quote(os.path.abspath(source))}?mode=ro", uri=True)
+        src = sqlite3.connect(f"file:{quote(os.path.abspath(source))}?{mode}", uri=True)
         src.execute("PRAGMA schema_version").fetchone()
     except sqlite3.DatabaseError as exc:
+        _remove_new(beside, existed)
         raise InputError(f"cannot read the GeoPackage {source} to keep its other layers ({exc}); "
                          "choose another destination for the polygons.") from exc
     try:
@@ -61,6 +68,14 @@ def copy_geopackage(source: str, target: str, what: str):
         raise OSError(f"writing {what} failed: copying the GeoPackage's other layers: {exc}") from exc
     finally:
         src.close()
+        _remove_new(beside, existed)
+
+
+def _remove_new(paths, existed):
+    """Remove the regular files among ``paths`` that were not there before (never through a link)."""
+    for p in paths:
+        if p not in existed and os.path.isfile(p) and not os.path.islink(p):
+            os.remove(p)
 
 
 WRITER_MISSING = ("writing flood polygons needs GDAL's Python bindings (osgeo, as in QGIS) or pyogrio: "
