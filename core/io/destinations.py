@@ -11,6 +11,7 @@ is one of the run's inputs or a file an input reads (the sources of a VRT).
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -46,6 +47,34 @@ class Destinations:
         """``[(role, path)]`` of the destinations that are set, OUTPUT first."""
         roles = ("output", "probability", "polygons", "stats", "quicklook")
         return [(r, getattr(self, r)) for r in roles if getattr(self, r)]
+
+    def check(self, inputs: dict):
+        check_destinations(self, inputs)
+
+
+@dataclass(frozen=True)
+class Files:
+    """The destinations of a command other than segment (evaluate, quicklook, training).
+
+    ``paths``: ``((label, path, extensions), ...)``; ``label`` names the option
+    in messages (e.g. "--csv (OUTPUT_CSV)"), ``extensions`` the endings
+    allowed (empty: any). ``protect``: folders (datasets) whose existing
+    files no destination may be.
+    """
+
+    paths: tuple
+    protect: tuple = ()
+    STYLE_KINDS = {}
+
+    def named(self):
+        return [(label, path) for label, path, _ in self.paths if path]
+
+    @property
+    def output(self):
+        return self.named()[0][1]
+
+    def check(self, inputs: dict):
+        check_files(self, inputs)
 
 
 def style_sidecar(path: str) -> str:
@@ -86,8 +115,26 @@ def _describe(role):
     return Destinations.LABELS[role.split("-")[0]] + (" (its .qml style)" if "-" in role else "")
 
 
+def _check_writable(label, path):
+    """Refuse GDAL virtual paths and write-protected or unwritable existing files."""
+    text = str(path)
+    if text.startswith("/vsi") or text.lower().startswith(("gtiff_dir:", "vsi")) or "://" in text:
+        raise InputError(f"{label} {path} is not a path on disk (GDAL virtual file systems such as /vsimem/ "
+                         "and /vsizip/, and URLs, cannot be destinations); give a file path in a folder, e.g. "
+                         f"{os.path.join(os.getcwd(), os.path.basename(text.rstrip('/')) or 'result')}")
+    try:
+        info = os.stat(path)
+    except OSError:
+        return
+    if stat.S_ISREG(info.st_mode) and (not info.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        raise InputError(f"{label} {path} exists and is write-protected (mode {stat.filemode(info.st_mode)}); "
+                         "floodkd does not replace protected files. Make it writable (chmod u+w) if it may be "
+                         "replaced, or choose another destination.")
+
+
 def _check_one(role, path):
     label = Destinations.LABELS[role]
+    _check_writable(label, path)
     if os.path.isdir(path):
         raise InputError(f"{label} {path} is an existing folder; give a file name in it, "
                          f"e.g. {os.path.join(path, 'flood.tif' if role == 'output' else 'result')}")
@@ -117,6 +164,8 @@ def check_destinations(destinations: Destinations, inputs: dict):
         _check_one(role, path)
     written = list(named)
     written += [(f"{r}-style", style_sidecar(p)) for r, p in named if r in ("output", "probability")]
+    for role, path in written[len(named):]:
+        _check_writable(_describe(role), path)
     for i, (role, path) in enumerate(written):
         for other_role, other in written[:i]:
             if _same_file(path, other) and role.split("-")[0] != other_role.split("-")[0]:
@@ -153,3 +202,46 @@ def run_inputs(options, **scenes) -> dict:
     """The files a run reads that no destination may be: ``scenes`` (INPUT=..., PRE_FLOOD=...) and the
     MODEL, PERMANENT_WATER and DEM of ``options`` (SegmentOptions)."""
     return {**scenes, "MODEL": options.model, "PERMANENT_WATER": options.permanent_water, "DEM": options.dem}
+
+
+def check_files(files: Files, inputs: dict):
+    """Raise InputError unless every path of ``files`` is a usable new or replaceable file.
+
+    The same rules as segment's: no folder or special file, the allowed
+    extension, no GDAL virtual path, no write-protected file, no two
+    destinations on one file, and never an input (``inputs``: label -> path)
+    or an existing file inside a ``files.protect`` folder (a dataset).
+    """
+    named = files.named()
+    for label, path, extensions in files.paths:
+        if not path:
+            continue
+        _check_writable(label, path)
+        if os.path.isdir(path):
+            raise InputError(f"{label} {path} is an existing folder; give a file name in it.")
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise InputError(f"{label} {path} exists and is not a regular file; choose another destination.")
+        if extensions and not str(path).lower().endswith(tuple(extensions)):
+            raise InputError(f"{label} {path} must end in {' or '.join(extensions)}, e.g. "
+                             f"{os.path.splitext(path)[0]}{extensions[0]}")
+    for i, (label, path) in enumerate(named):
+        for other_label, other in named[:i]:
+            if _same_file(path, other):
+                raise InputError(f"{label} {path} and {other_label} {other} are the same file; "
+                                 "give each its own path.")
+    for label, source in inputs.items():
+        if not source:
+            continue
+        for read in _files_read_by(source):
+            for role, path in named:
+                if _same_file(path, read):
+                    raise InputError(f"{role} {path} is the same file as {label} {source}: writing it would "
+                                     "destroy that input. Choose another destination.")
+    for folder in files.protect:
+        if not folder:
+            continue
+        root = _key(folder) + os.sep
+        for role, path in named:
+            if os.path.exists(path) and _key(path).startswith(root):
+                raise InputError(f"{role} {path} is a file of the dataset {folder}: writing it would destroy "
+                                 "that data. Choose a destination outside the dataset.")

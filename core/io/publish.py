@@ -15,11 +15,11 @@ import os
 import shutil
 from contextlib import contextmanager
 
-from .destinations import Destinations, check_destinations, style_sidecar
+from .destinations import Destinations, style_sidecar
 from ..errors import InputError
 from ..progress import Progress
 from .raster_io import AtomicRaster
-from .run_files import DestinationLock, clean_stale_files, temp_path
+from .run_files import DestinationLock, clean_stale_files, temp_path, write_new_text
 
 # Files beside a product that would describe the replaced one: GDAL's histograms and overviews of a
 # raster; SQLite's write-ahead log of a GeoPackage (replayed onto the new file, it would corrupt it).
@@ -47,7 +47,7 @@ class Publication:
         self.committed = False
 
     def __enter__(self):
-        check_destinations(self.destinations, self.inputs)
+        self.destinations.check(self.inputs)
         try:
             for folder in sorted({os.path.dirname(os.path.abspath(p)) for _, p in self.destinations.named()}):
                 self._make_folder(folder)
@@ -105,22 +105,29 @@ class Publication:
         return path
 
     def _apply_style(self):
-        for role, kind in Destinations.STYLE_KINDS.items():
+        for role, kind in self.destinations.STYLE_KINDS.items():
             final = getattr(self.destinations, role)
             if final and os.path.abspath(final) in self._staged:
                 staged = self.staged(final)
                 if role == "polygons":  # QGIS's layer syntax: the style goes to the run's layer
                     staged = f"{staged}|layername={self.destinations.polygons_layer}"
                 qml = self.style(kind, staged)
-                if qml:
-                    with open(self.stage(style_sidecar(final)), "w", encoding="utf-8") as f:
-                        f.write(qml)
+                if qml:  # published with the products; the staged name is created new (never a link)
+                    write_new_text(self.stage(style_sidecar(final)), qml)
 
-    def commit(self):
-        """Rename every staged product into place; on any failure put the previous files back."""
+    def write_text(self, final: str, text: str):
+        """Stage ``text`` as the product ``final`` (a new file: never written through a link)."""
+        write_new_text(self.stage(final), text)
+
+    def commit(self, every: bool = True):
+        """Rename every staged product into place; on any failure put the previous files back.
+
+        ``every=False`` publishes what was staged so far (a training epoch) and
+        keeps the locks for the next commit.
+        """
         if self.style is not None:
             self._apply_style()
-        for role, final in self.destinations.named():
+        for role, final in self.destinations.named() if every else ():
             if os.path.abspath(final) not in self._staged:
                 raise RuntimeError(f"{role} {final} was not written")  # an engine bug, never published
         plan = list(self._staged.items())
@@ -142,6 +149,7 @@ class Publication:
         for _, backup in done:
             if backup:
                 _remove(backup)
+        self._staged = {}
         self.committed = True
 
     def _close(self, failed):

@@ -10,7 +10,7 @@ from rasterio.windows import Window
 
 from ..bands import S1_BANDS
 from ..errors import InputError
-from .run_files import temp_path
+from .run_files import create_temp
 from .write_check import check_all_blocks_written, gdal_failures
 from ..units import to_db_inplace
 
@@ -214,7 +214,8 @@ class AtomicRaster:
     def __enter__(self):
         folder = os.path.dirname(self.path) or "."
         os.makedirs(folder, exist_ok=True)
-        self.tmp = temp_path(folder, ".tif.part")  # names this process: a later run removes it if we are killed
+        fd, self.tmp = create_temp(folder, ".tif.part")  # new (never a link); a later run removes it if we are killed
+        os.close(fd)
         self.ds = rasterio.open(self.tmp, "w", **self.profile)
         return self.ds
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..classes import CLASS_NAMES, DRY, FLOOD, NODATA, PERMANENT
 from ..errors import InputError
-from ..io.run_files import temp_path
+from ..io.run_files import create_temp
 
 STATS_EXTENSIONS = (".csv", ".json")
 
@@ -63,9 +63,9 @@ def write_stats(path: str, stats: ClassStats, about: dict):
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    tmp = temp_path(folder, ".part")
+    fd, tmp = create_temp(folder, ".part")
     try:
-        with open(tmp, "w", newline="") as f:
+        with os.fdopen(fd, "w", newline="") as f:
             if path.lower().endswith(".json"):
                 json.dump({**about, **stats.summary()}, f, indent=2)
             else:
