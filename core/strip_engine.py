@@ -15,6 +15,7 @@ from rasterio.windows import Window
 
 from .classes import DRY, FLOOD, NODATA, PERMANENT
 from .geo.area import row_areas_km2
+from .predict.common import check_finite_probabilities
 from .io.strip_reader import read_strips, strip_tile_batches
 from .blending import make_blend
 from .pipeline import Clock, Pipeline
@@ -77,6 +78,7 @@ def run_strips(source, predictor, options, out, prob, result, progress, masks=No
             n = (rows[i + 1] if i + 1 < len(rows) else height) - top
             with clock("finish rows"):
                 p = blend.finish_rows(n, valid[:n], top)
+                check_finite_probabilities(p, valid[:n], predictor, f"rows {top}..{top + n}")  # NaN: no silent dry map
             with clock("wait for writer"):
                 writer.submit(classify_and_write, p, valid[:n], Window(0, top, width, n), options.threshold,
                               masks, result, areas[top:top + n], out, prob, clock)

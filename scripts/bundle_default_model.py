@@ -9,7 +9,7 @@ PyTorch. It is `floodkd export-onnx` of the checkpoint with the weights stored
 as float16 and a Cast to float32 in front of the graph (computation stays
 float32; the export folds batch norm into the convolutions, which rounds those
 to float16 at ~5e-4 relative), which halves the file. The checksum
-(core/models/onnx_weights.py) is recomputed for the stored weights.
+(core/models/onnx_weights.py: graph, weights and metadata) is recomputed after that.
 
   .venv/bin/python scripts/bundle_default_model.py --src runs/default/student_s0.last.pt \
       --results runs/default/results.json
@@ -67,8 +67,7 @@ def store_float16(proto) -> int:
 def export_half(pt: str, out: str) -> None:
     import onnx
 
-    from floodkd.core.models.onnx_export import export_onnx, weights_checksum
-    from floodkd.core.models.onnx_weights import WEIGHTS_KEY
+    from floodkd.core.models.onnx_export import export_onnx, sign_onnx
 
     folder = os.path.dirname(os.path.abspath(out))
     fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".onnx", dir=folder)
@@ -78,10 +77,7 @@ def export_half(pt: str, out: str) -> None:
         proto = onnx.load(tmp)
         n = store_float16(proto)
         onnx.checker.check_model(proto)
-        digest = weights_checksum(proto.SerializeToString(), pt)
-        for entry in proto.metadata_props:
-            if entry.key == WEIGHTS_KEY:
-                entry.value = digest
+        sign_onnx(proto)  # the checksum of graph, weights and metadata, after the float16 rewrite
         onnx.save(proto, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)

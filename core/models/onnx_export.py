@@ -7,8 +7,8 @@ included). Everything in the checkpoint but the weights (bands with units and
 clip ranges, classes, input transform, architecture, training, metrics) is
 stored as JSON under the ONNX ``metadata_props`` key ``floodkd_checkpoint``,
 so ``OnnxPredictor`` checks inputs exactly as checkpoints are checked. A
-sha256 of the weights (core/models/onnx_weights.py) is stored under
-``floodkd_weights_sha256``; loading verifies it.
+sha256 of graph, weights and metadata (core/models/onnx_weights.py) is stored
+under ``floodkd_sha256``; loading verifies it (:func:`verify_onnx_bytes`).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import warnings
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
 from ..errors import CheckpointError, FloodKDError, require_module, require_torch
-from .onnx_weights import WEIGHTS_KEY, MalformedOnnx, inspect_weights
+from .onnx_weights import MODEL_KEY, WEIGHTS_KEY, MalformedOnnx, inspect_weights, model_digest
 
 METADATA_KEY = "floodkd_checkpoint"
 OPSET = 17
@@ -44,6 +44,46 @@ def weights_checksum(data: bytes, path: str) -> str:
         raise CheckpointError(f"{path} keeps {'some of its weights in other files' if external else 'no weights'}; "
                               "floodkd uses single-file models written by `floodkd export-onnx`.")
     return digest
+
+
+def sign_onnx(proto) -> str:
+    """Record the checksum of graph, weights and metadata in ``proto`` (an onnx.ModelProto; replaces an
+    older one); returns it. Call it after the last change to the model."""
+    kept = [(p.key, p.value) for p in proto.metadata_props if p.key not in (MODEL_KEY, WEIGHTS_KEY)]
+    del proto.metadata_props[:]
+    for key, value in kept:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    digest = model_digest(proto.SerializeToString())
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = MODEL_KEY, digest
+    return digest
+
+
+def verify_onnx_bytes(data: bytes, metadata: dict, path: str) -> None:
+    """Refuse NaN/inf or outside weights, and a model changed since export (graph, weights or metadata).
+
+    ``metadata``: the file's metadata_props as a dict. Files that carry only
+    the former weights-only checksum are refused: export them again.
+    """
+    weights_checksum(data, path)  # finite weights, all inside the file
+    expected = metadata.get(MODEL_KEY)
+    if not expected:
+        if metadata.get(WEIGHTS_KEY):
+            raise CheckpointError(
+                f"{path} was exported by an older floodkd whose checksum covers only the weights, so an edited "
+                "graph or metadata (classes, clip ranges) would go unnoticed; export it again with `floodkd "
+                "export-onnx` (or 'Export a model to ONNX' in QGIS) from its .pt checkpoint.")
+        raise CheckpointError(f"{path} carries no checksum (key '{MODEL_KEY}'), so a corrupted or edited copy "
+                              "cannot be told from a good one; export it again with `floodkd export-onnx`.")
+    try:
+        digest = model_digest(data)
+    except MalformedOnnx as exc:
+        raise CheckpointError(f"{path} is not a readable ONNX model ({exc}); export it again.") from None
+    if digest != expected:
+        raise CheckpointError(
+            f"{path} is corrupted or was edited: its graph, weights or floodkd metadata do not match the checksum "
+            f"recorded at export (sha256 {expected[:12]}..., now {digest[:12]}...). Copy or export it again.")
 
 
 def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: int = 512) -> dict:
@@ -82,15 +122,15 @@ def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: 
                               dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
                                             "probabilities": {0: "batch", 2: "height", 3: "width"}})
         proto = onnx.load(tmp)
-        digest = weights_checksum(proto.SerializeToString(), checkpoint_path)
-        for key, value in ((METADATA_KEY, checkpoint_metadata(ckpt)), (WEIGHTS_KEY, digest)):
-            entry = proto.metadata_props.add()
-            entry.key, entry.value = key, value
+        weights_checksum(proto.SerializeToString(), checkpoint_path)
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, checkpoint_metadata(ckpt)
         proto.producer_name = "floodkd"
+        digest = sign_onnx(proto)
         onnx.save(proto, tmp)
         with open(tmp, "rb") as fh:
-            if weights_checksum(fh.read(), tmp) != digest:
-                raise FloodKDError("the written file's weights differ from the exported ones (disk error?)")
+            if model_digest(fh.read()) != digest:
+                raise FloodKDError("the written file differs from the exported model (disk error?)")
         from ..io.raster_io import _umask_permissions
 
         _umask_permissions(tmp)

@@ -6,9 +6,14 @@ here directly: ModelProto.graph (field 7) -> GraphProto.initializer (5) ->
 TensorProto name (8), data_type (2), raw_data (9), float_data (4),
 double_data (10), external_data (13), data_location (14).
 
-The checksum is sha256 over every initializer's serialized TensorProto
-(name, type, shape and values), in name order; it does not depend on the
-model's metadata, so ``floodkd export-onnx`` records it there.
+:func:`model_digest` is the model's checksum: sha256 over every top-level
+field of the ModelProto (graph with its nodes and weights, opset imports,
+producer, and every metadata entry, floodkd's bands, classes and clip ranges
+included) except the entry that stores it (key ``floodkd_sha256``), so
+``floodkd export-onnx`` records it in the file itself and any edit of what
+decides the map is detected. Files of floodkd before 0.3 carry only
+``floodkd_weights_sha256`` (a checksum of the weights alone): they are refused
+with advice to export them again.
 """
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ import hashlib
 
 import numpy as np
 
-WEIGHTS_KEY = "floodkd_weights_sha256"
+WEIGHTS_KEY = "floodkd_weights_sha256"  # the former, weights-only checksum (refused: export again)
+MODEL_KEY = "floodkd_sha256"  # the checksum of graph, weights and metadata
 # ONNX TensorProto.DataType codes of floating types -> numpy dtype of raw_data.
 FLOAT_RAW = {1: "<f4", 10: "<f2", 11: "<f8"}
 BFLOAT16 = 16
@@ -111,3 +117,28 @@ def inspect_weights(data: bytes) -> tuple:
         digest.update(len(tensor).to_bytes(8, "little"))
         digest.update(tensor)
     return digest.hexdigest(), len(tensors), bad, external
+
+
+def _entry_key(entry: memoryview) -> str:
+    for field, wire, value in _fields(entry):
+        if field == 1 and wire == 2:
+            return bytes(value).decode("utf-8", "replace")
+    return ""
+
+
+def model_digest(data: bytes) -> str:
+    """sha256 of every top-level ModelProto field except the ``MODEL_KEY`` metadata entry (hex).
+
+    Raises MalformedOnnx when the bytes cannot be read as an ONNX model.
+    """
+    digest = hashlib.sha256()
+    try:
+        for field, wire, value in _fields(memoryview(data)):
+            if field == 14 and wire == 2 and _entry_key(value) == MODEL_KEY:  # metadata_props: our own entry
+                continue
+            raw = bytes(value) if isinstance(value, memoryview) else int(value).to_bytes(10, "little")
+            digest.update(f"{field}:{wire}:{len(raw)}:".encode())
+            digest.update(raw)
+    except ValueError as exc:
+        raise MalformedOnnx(str(exc)) from None
+    return digest.hexdigest()

@@ -39,3 +39,24 @@ def below_threshold_probability(vh: np.ndarray, threshold_db: float) -> np.ndarr
     np.exp(z, out=z)
     np.add(z, 1.0, out=z)
     return np.divide(1.0, z, out=z)
+
+
+def check_finite_probabilities(probs: np.ndarray, valid: np.ndarray, model, where: str = "") -> np.ndarray:
+    """``probs`` when every valid pixel's water probability is finite, else a CheckpointError naming ``model``
+    (a path, or a predictor: its describe()'s model).
+
+    A model with finite weights can still output NaN (a negative BatchNorm
+    variance, overflow, a graph that multiplies by NaN); thresholding NaN
+    would give a silent all-dry map. Called once per batch of tiles.
+    """
+    if np.isfinite(probs).all() or np.isfinite(probs[np.broadcast_to(valid, probs.shape)]).all():
+        return probs
+    from ..errors import CheckpointError
+
+    if not isinstance(model, str):
+        model = model.describe().get("model") or model.name
+    raise CheckpointError(
+        f"the model {model} gave NaN or infinite water probabilities{' for ' + where if where else ''}, so its "
+        "map would be wrong; nothing was written. The model is broken (e.g. a negative BatchNorm variance, "
+        "overflowing weights, or a graph that produces NaN): use an intact copy, retrain or re-export it, or "
+        "use method 'otsu' or 'threshold'.")

@@ -16,7 +16,6 @@ from ..bands import S1_BANDS
 from ..models.checkpoint import FORMAT, check_bands, check_input_transform, checkpoint_bands
 from ..errors import CheckpointError, InputError, require_module
 from ..models.onnx_export import METADATA_KEY
-from ..models.onnx_weights import WEIGHTS_KEY
 from ..progress import Progress
 
 
@@ -25,6 +24,8 @@ def _session(path: str, device: str, threads: int):
                                         "or give the .pt checkpoint (needs PyTorch), or use method 'otsu'")
     available = ort.get_available_providers()
     device = (device or "auto").lower()
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise InputError(f"unknown DEVICE '{device}'; use auto, cpu or cuda")
     if device.startswith("cuda") and "CUDAExecutionProvider" not in available:
         raise InputError(f"DEVICE={device} but this onnxruntime offers only {available}; use 'auto' or 'cpu'.")
     use_cuda = device.startswith("cuda") or (device == "auto" and "CUDAExecutionProvider" in available)
@@ -35,11 +36,17 @@ def _session(path: str, device: str, threads: int):
     # Idle intra-op threads sleep instead of spinning: the engine's reader and writer threads (and
     # GDAL's) share the cores. 2048 px scene, 2 busy cores: 6.0 instead of 7.0 CPU seconds.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    from ..models.onnx_export import verify_onnx_bytes, weights_checksum
+
+    with open(path, "rb") as fh:  # one read: the bytes verified are the bytes run
+        data = fh.read()
+    weights_checksum(data, path)  # readable, finite, no weights in other files: before onnxruntime reads it
     try:
-        session = ort.InferenceSession(path, sess_options=options, providers=providers)
+        session = ort.InferenceSession(data, sess_options=options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise CheckpointError(f"{path} is not a readable ONNX model ({type(exc).__name__}: {exc}). "
-                              "Export one with `floodkd export-onnx CHECKPOINT OUT.onnx`.") from exc
+                              "Export one with `floodkd export-onnx CHECKPOINT OUT.onnx`.") from None
+    verify_onnx_bytes(data, dict(session.get_modelmeta().custom_metadata_map), path)
     return session, ("cuda" if use_cuda else "cpu")
 
 
@@ -62,21 +69,6 @@ def read_onnx_metadata(session, path: str) -> dict:
     return meta
 
 
-def verify_onnx_weights(session, path: str) -> None:
-    """Refuse NaN/inf weights, and weights that differ from the checksum recorded at export."""
-    from ..models.onnx_export import weights_checksum
-
-    expected = session.get_modelmeta().custom_metadata_map.get(WEIGHTS_KEY)
-    if not expected:
-        raise CheckpointError(f"{path} carries no checksum of its weights (key '{WEIGHTS_KEY}'), so a corrupted "
-                              "copy cannot be told from a good one; export it again with `floodkd export-onnx`.")
-    with open(path, "rb") as fh:
-        digest = weights_checksum(fh.read(), path)
-    if digest != expected:
-        raise CheckpointError(f"{path} is corrupted: its weights do not match the checksum recorded at export "
-                              f"(sha256 {expected[:12]}..., now {digest[:12]}...). Copy or export it again.")
-
-
 class OnnxPredictor:
     """A floodkd model exported to ONNX, run by ONNX Runtime (CPU, or CUDA if offered)."""
 
@@ -91,7 +83,6 @@ class OnnxPredictor:
         self.threads = cpu_threads(threads)
         self.session, self.device = _session(path, device, self.threads)
         self.ckpt = read_onnx_metadata(self.session, path)
-        verify_onnx_weights(self.session, path)
         check_input_transform(self.ckpt, path)
         check_bands(self.ckpt, S1_BANDS, path)
         self.bands = checkpoint_bands(self.ckpt)

@@ -138,14 +138,15 @@ def largest_initializer(path):
     return proto, init, numpy_helper
 
 
-def test_export_records_the_weights_checksum_and_a_good_copy_runs(spain_s1, exported, tmp_path, capsys):
+def test_export_records_the_model_checksum_and_a_good_copy_runs(spain_s1, exported, tmp_path, capsys):
     import onnx
 
-    from floodkd.core.models.onnx_weights import WEIGHTS_KEY, inspect_weights
+    from floodkd.core.models.onnx_weights import MODEL_KEY, inspect_weights, model_digest
 
     meta = {p.key: p.value for p in onnx.load(str(exported)).metadata_props}
     digest, count, bad, external = inspect_weights(exported.read_bytes())
-    assert meta[WEIGHTS_KEY] == digest and count > 10 and bad == [] and external == []
+    assert meta[MODEL_KEY] == model_digest(exported.read_bytes()) != digest
+    assert count > 10 and bad == [] and external == []
     code, err = segment(capsys, str(spain_s1), str(tmp_path / "o.tif"), "--model", str(exported))
     assert code == 0, err
 
@@ -166,15 +167,13 @@ def test_onnx_with_changed_weight_bytes_fails_the_checksum(spain_s1, exported, t
 def test_onnx_with_non_finite_weights_is_refused(spain_s1, exported, tmp_path, capsys):
     import onnx
 
-    from floodkd.core.models.onnx_weights import WEIGHTS_KEY, inspect_weights
+    from floodkd.core.models.onnx_export import sign_onnx
 
     proto, init, numpy_helper = largest_initializer(exported)
     values = numpy_helper.to_array(init).copy()
     values.flat[0] = np.inf
     init.CopyFrom(numpy_helper.from_array(values, init.name))
-    for prop in proto.metadata_props:  # even with a matching checksum
-        if prop.key == WEIGHTS_KEY:
-            prop.value = inspect_weights(proto.SerializeToString())[0]
+    sign_onnx(proto)  # even with a matching checksum
     onnx.save(proto, str(tmp_path / "inf.onnx"))
     code, err = segment(capsys, str(spain_s1), str(tmp_path / "o.tif"), "--model", str(tmp_path / "inf.onnx"))
     assert code == 2 and "NaN or infinite" in err and init.name in err
@@ -182,10 +181,12 @@ def test_onnx_with_non_finite_weights_is_refused(spain_s1, exported, tmp_path, c
 
 @pytest.mark.parametrize("key,value,message", [
     ("floodkd_checkpoint", "{not json", "is not JSON"),
-    ("floodkd_weights_sha256", None, "carries no checksum of its weights"),
+    ("floodkd_sha256", None, "carries no checksum"),
 ])
 def test_onnx_metadata_problems_are_clear(spain_s1, exported, tmp_path, capsys, key, value, message):
     import onnx
+
+    from floodkd.core.models.onnx_export import sign_onnx
 
     proto = onnx.load(str(exported))
     kept = [(p.key, p.value) for p in proto.metadata_props if p.key != key]
@@ -193,6 +194,8 @@ def test_onnx_metadata_problems_are_clear(spain_s1, exported, tmp_path, capsys, 
     for k, v in kept + ([(key, value)] if value is not None else []):
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
+    if key != "floodkd_sha256":
+        sign_onnx(proto)  # the metadata itself is what is wrong, not the checksum
     onnx.save(proto, str(tmp_path / "odd.onnx"))
     code, err = segment(capsys, str(spain_s1), str(tmp_path / "o.tif"), "--model", str(tmp_path / "odd.onnx"))
     assert code == 2 and message in err and "Traceback" not in err
