@@ -59,7 +59,8 @@ def run(args) -> int:
     dataset = open_evaluation_dataset(args.dataset, args.root, args.split, with_s2, args.label_source)
     progress = Progress() if args.json else TqdmProgress()
     result = evaluate(dataset, args.model or args.method, device=args.device, threshold=args.threshold,
-                      csv_path=args.csv, panel_path=args.panel, panel_ids=args.panel_ids, progress=progress)
+                      csv_path=args.csv, panel_path=args.panel, panel_ids=args.panel_ids, progress=progress,
+                      protect=(args.root,))
     result.update(split=args.split, root=args.root, csv=args.csv, panel=args.panel,
                   missing_chips=len(getattr(dataset, "missing", [])))
     if args.json:

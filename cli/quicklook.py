@@ -11,7 +11,7 @@ def add_parser(sub, name):
 
 
 def run(args) -> int:
-    from ..core.products.quicklook import write_quicklook
+    from ..core.products.quicklook import quicklook_scene
 
-    print(write_quicklook(args.sar, args.classes, args.png, args.max_side))
+    print(quicklook_scene(args.sar, args.classes, args.png, args.max_side))
     return 0

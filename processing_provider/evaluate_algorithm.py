@@ -1,5 +1,4 @@
 """floodkd:evaluate -- pooled water IoU of a checkpoint or Otsu on a labelled dataset."""
-import json
 
 from qgis.core import (QgsProcessingException, QgsProcessingOutputNumber,
                        QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
@@ -111,14 +110,13 @@ class EvaluateAlgorithm(TrainingGroup):
             dataset = open_evaluation_dataset(kind, root, split, bool(model) and model_needs_s2(model))
             return evaluate(dataset, model or method,
                             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
-                            csv_path=csv_path, panel_path=panel, progress=FeedbackProgress(feedback))
+                            csv_path=csv_path, panel_path=panel, json_path=json_path, protect=(root,),
+                            progress=FeedbackProgress(feedback))
 
         result = run_core(score)
         feedback.pushInfo(", ".join(f"{k} {result[k]:.4f}" for k in METRICS[:4]) + f" over {result['n_chips']} chips")
         outputs = {k.upper(): result[k] for k in METRICS}
         if json_path:
-            with open(json_path, "w") as fh:
-                json.dump({k: v for k, v in result.items() if isinstance(v, (int, float, str))}, fh, indent=1)
             outputs[self.OUTPUT_JSON] = json_path
         if csv_path:
             outputs[self.OUTPUT_CSV] = csv_path

@@ -213,17 +213,6 @@ def check_files(files: Files, inputs: dict):
     or an existing file inside a ``files.protect`` folder (a dataset).
     """
     named = files.named()
-    for label, path, extensions in files.paths:
-        if not path:
-            continue
-        _check_writable(label, path)
-        if os.path.isdir(path):
-            raise InputError(f"{label} {path} is an existing folder; give a file name in it.")
-        if os.path.exists(path) and not os.path.isfile(path):
-            raise InputError(f"{label} {path} exists and is not a regular file; choose another destination.")
-        if extensions and not str(path).lower().endswith(tuple(extensions)):
-            raise InputError(f"{label} {path} must end in {' or '.join(extensions)}, e.g. "
-                             f"{os.path.splitext(path)[0]}{extensions[0]}")
     for i, (label, path) in enumerate(named):
         for other_label, other in named[:i]:
             if _same_file(path, other):
@@ -245,3 +234,14 @@ def check_files(files: Files, inputs: dict):
             if os.path.exists(path) and _key(path).startswith(root):
                 raise InputError(f"{role} {path} is a file of the dataset {folder}: writing it would destroy "
                                  "that data. Choose a destination outside the dataset.")
+    for label, path, extensions in files.paths:
+        if not path:
+            continue
+        _check_writable(label, path)
+        if os.path.isdir(path):
+            raise InputError(f"{label} {path} is an existing folder; give a file name in it.")
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise InputError(f"{label} {path} exists and is not a regular file; choose another destination.")
+        if extensions and not str(path).lower().endswith(tuple(extensions)):
+            raise InputError(f"{label} {path} must end in {' or '.join(extensions)}, e.g. "
+                             f"{os.path.splitext(path)[0]}{extensions[0]}")

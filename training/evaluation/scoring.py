@@ -19,6 +19,9 @@ Predictors:
 from __future__ import annotations
 
 import csv
+import io
+import json
+import math
 import os
 
 import numpy as np
@@ -73,12 +76,11 @@ def model_header(path: str) -> dict:
 def _open_model(path: str, device: str, load: bool = True):
     """(header, fn x -> class probabilities (N, C, H, W), device) for a .pt (torch) or .onnx (onnxruntime) model."""
     if path.lower().endswith(".onnx"):
-        from ...core.predict.onnx_predictor import _session, read_onnx_metadata, verify_onnx_weights
+        from ...core.predict.onnx_predictor import _session, read_onnx_metadata
         from ...core.predict.common import cpu_threads
 
         session, device = _session(path, device, cpu_threads(0))
         header = read_onnx_metadata(session, path)
-        verify_onnx_weights(session, path)
         name = session.get_inputs()[0].name
         return header, lambda x: session.run(None, {name: np.ascontiguousarray(x)})[0], device
     from ...core.models.checkpoint import load_checkpoint, model_from_checkpoint
@@ -145,7 +147,10 @@ class CheckpointModel:
         x = model_input(stack[None], raw.valid[None], self.bands, self.ckpt)
         h, w = x.shape[-2:]
         x = np.pad(x, ((0, 0), (0, 0), (0, (-h) % self.multiple), (0, (-w) % self.multiple)), mode="reflect")
-        return self._probabilities(x)[0, self.water, :h, :w].astype(np.float32)
+        from ...core.predict.common import check_finite_probabilities
+
+        water = self._probabilities(x)[0, self.water, :h, :w].astype(np.float32)
+        return check_finite_probabilities(water, raw.valid, self.path, f"chip {raw.id}")
 
 
 def _chip_row(chip_id, conf: Confusion, label, pred_water) -> dict:
@@ -157,7 +162,8 @@ def _chip_row(chip_id, conf: Confusion, label, pred_water) -> dict:
 
 
 def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: float = 0.5, csv_path=None,
-             panel_path=None, panel_ids=None, progress: Progress | None = None) -> dict:
+             panel_path=None, panel_ids=None, progress: Progress | None = None, json_path=None,
+             protect=()) -> dict:
     """Pooled water IoU (and mIoU, F1, accuracy) of ``predictor`` on ``dataset``.
 
     Args:
@@ -169,6 +175,12 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
         panel_path: write a PNG of input / label / prediction for some chips here.
         panel_ids: chip ids for the panel (default: the first four).
         progress: progress/cancel hooks, polled once per chip.
+        json_path: write the pooled metrics and the model's details here (JSON).
+        protect: dataset folders whose existing files no output may be.
+
+    The CSV, panel and JSON go through segment's destination checks before any
+    work (never the model or a dataset file, never through a link) and are
+    published together at the end, or not at all.
 
     Returns:
         dict with water_iou, miou, f1, accuracy, tp/fp/fn/tn, valid_pixels,
@@ -178,7 +190,21 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
         InputError: unlabelled dataset, unknown panel ids, bad predictor output.
         CheckpointError: the checkpoint does not fit the dataset's bands.
     """
+    from ...core.io.destinations import Files
+    from ...core.io.publish import publishing
+
     check_probability(threshold)
+    files = Files((("--csv (OUTPUT_CSV)", csv_path, (".csv",)), ("--panel (OUTPUT_PANEL)", panel_path, (".png",)),
+                   ("OUTPUT_JSON", json_path, (".json",))), protect=tuple(protect))
+    model_path = str(predictor) if isinstance(predictor, (str, os.PathLike)) else None
+    if not files.named():
+        return _evaluate(dataset, predictor, device, threshold, panel_ids, progress)
+    with publishing(files, {"MODEL": model_path}, progress=progress) as pub:
+        result = _evaluate(dataset, predictor, device, threshold, panel_ids, progress, pub, files)
+    return result
+
+
+def _evaluate(dataset, predictor, device, threshold, panel_ids, progress, pub=None, files=None):
     if not dataset.labelled:
         raise InputError(f"the {dataset.name} dataset is unlabelled (labels all -1); evaluation needs "
                          "labels: use a labelled split (OMBRIA 'after', Sen1Floods11 LabelHand).")
@@ -226,24 +252,34 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
                 sample = to_sample(raw, dataset.s1_bands, dataset.s2_bands)
             panel.append((sample, water))
         progress.report((i + 1) / len(dataset), f"evaluated {raw.id}")
+    if total.tp + total.fp + total.fn + total.tn == 0:
+        raise InputError(f"the {dataset.name} dataset has no labelled pixel ({len(dataset)} chip(s), every label "
+                         "is nodata): nothing to score. Check --label-source and the label files.")
     result = total.as_dict()
     result.update(n_chips=len(dataset), dataset=dataset.name, **info)
-    if csv_path:
-        write_chip_csv(csv_path, rows)
-    if panel_path:
-        write_panel(panel_path, panel, dataset.s1_bands, dataset.s2_bands)
+    if pub is not None:
+        csv_path, panel_path, json_path = (p for _, p, _ in files.paths)
+        if csv_path:
+            pub.write_text(csv_path, chip_csv_text(rows))
+        if panel_path:
+            write_panel(pub.stage(panel_path), panel, dataset.s1_bands, dataset.s2_bands)
+        if json_path:
+            plain = {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                     for k, v in result.items() if isinstance(v, (int, float, str))}
+            pub.write_text(json_path, json.dumps(plain, indent=1))
     return result
 
 
-def write_chip_csv(path, rows) -> None:
+
+
+def chip_csv_text(rows) -> str:
     """One row per chip with ``CSV_FIELDS`` (NaN where a chip has no valid pixel)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
+    fh = io.StringIO(newline="")
+    writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})
+    return fh.getvalue()
 
 
 def _display_channels(sample: dict, s1_bands, s2_bands) -> list:
@@ -289,8 +325,7 @@ def write_panel(path, chips, s1_bands, s2_bands=()) -> None:
             ax.set_title(f"{sample['id']}: {title}" if col == 0 else title, fontsize=8)
             ax.set_axis_off()
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, format="png")
 
 
 def model_needs_s2(path: str) -> bool:
