@@ -103,7 +103,8 @@ def config_from_args(args):
                   weight_decay=args.weight_decay, crop=args.crop, seed=args.seed, device=args.device,
                   num_workers=args.workers, max_steps_per_epoch=args.max_steps_per_epoch,
                   resume=args.resume, loss=args.loss, edge_width=args.edge_width,
-                  edge_weight=args.edge_weight)
+                  edge_weight=args.edge_weight,
+                  data_roots=tuple(r for r in (args.root, args.val_root, getattr(args, "unlabelled_root", None)) if r))
     if args.command_name == "distill":
         fields.update(teacher=args.teacher, temperature=args.temperature, hard_weight=args.hard_weight,
                       feature_distill=args.feature_distill, feature_weight=args.feature_weight,
@@ -118,8 +119,12 @@ def run(args) -> int:
     from .progress_bar import TqdmProgress
     from ..training.fit import distributed as dist_
 
+    from ..training.fit.trainer import check_train_config, training_outputs
+
     name = args.command_name
     config = config_from_args(args)
+    check_train_config(config)  # before any data is opened
+    training_outputs(config).check({"--teacher": config.teacher or None})
     teacher = name == "train-teacher"
     chip = args.chip_size if args.dataset == "pairs" else None
     labels = getattr(args, "labels", "hand")

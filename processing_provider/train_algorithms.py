@@ -177,8 +177,6 @@ class TrainAlgorithmBase(TrainingGroup):
                 "notes": notes, "config": asdict(self.config(parameters, context))}
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        os.makedirs(os.path.dirname(os.path.abspath(self.parameterAsFileOutput(parameters, "OUTPUT", context))),
-                    exist_ok=True)
         # In desktop QGIS this runs in the worker process (processing_provider/worker_runner.py).
         args = self.job_args(parameters, context)
         for note in args.pop("notes"):

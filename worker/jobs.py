@@ -58,7 +58,8 @@ def train(args: dict, progress):
     from ..training.fit.trainer import TrainConfig
 
     role, kind, root, split = args["role"], args["dataset"], args["root"], args["split"]
-    config = TrainConfig(**args["config"])
+    config = TrainConfig(**{**args["config"], "data_roots": tuple(
+        r for r in (root, args.get("unlabelled_root"), *args["config"].get("data_roots", ())) if r)})
     val = None
     if args.get("val_split", "none") != "none":
         val = open_dataset(kind, root, args["val_split"], with_s2=role == "teacher")

@@ -7,10 +7,12 @@ checkpoint (the one ``--resume`` continues from) is ``runs/student.last.pt``.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
-import tempfile
+
+from ...core.io.run_files import create_temp
 
 
 def run_paths(out: str) -> dict:
@@ -28,13 +30,6 @@ def staged_paths(out: str) -> dict:
     return run_paths(stem + ".partial.pt")
 
 
-def publish(staged: dict, paths: dict) -> None:
-    """Move every staged file that exists onto its final name (each an atomic rename)."""
-    for key in ("best", "last", "json", "csv", "plot"):
-        if os.path.exists(staged[key]):
-            os.replace(staged[key], paths[key])
-
-
 def discard(staged: dict) -> None:
     """Remove an earlier cancelled run's staged files (a new run starts from scratch)."""
     for path in staged.values():
@@ -43,9 +38,10 @@ def discard(staged: dict) -> None:
 
 
 def _atomic_write_text(path: str, text: str) -> None:
+    """``text`` into ``path`` through a new temporary file (usual umask permissions, never a link)."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".part", dir=folder)
+    fd, tmp = create_temp(folder, ".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -71,14 +67,11 @@ def write_logs(paths: dict, config: dict, history: list) -> None:
     keys = []
     for row in rows:
         keys += [k for k in row if k not in keys]
-    lines = []
-    with tempfile.TemporaryFile("w+", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
-        fh.seek(0)
-        lines = fh.read()
-    _atomic_write_text(paths["csv"], lines)
+    fh = io.StringIO(newline="")
+    writer = csv.DictWriter(fh, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(rows)
+    _atomic_write_text(paths["csv"], fh.getvalue())
 
 
 def plot_curves(path: str, history: list, title: str = "") -> None:
@@ -107,10 +100,10 @@ def plot_curves(path: str, history: list, title: str = "") -> None:
     ax.set_title(title)
     fig.tight_layout()
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".png", dir=folder)
-    os.close(fd)
+    fd, tmp = create_temp(folder, ".png")
     try:
-        fig.savefig(tmp, format="png")
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format="png")
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -26,7 +26,7 @@ from ...core.errors import Cancelled, CheckpointError, InputError
 from ...core.progress import Progress
 from . import distributed as dist_
 from ..evaluation.metrics import Confusion
-from .runlog import discard, plot_curves, publish, run_paths, staged_paths, write_logs
+from .runlog import discard, plot_curves, run_paths, staged_paths, write_logs
 
 
 @dataclass
@@ -70,6 +70,46 @@ class TrainConfig:
     brightness: float = 0.1
     contrast: float = 0.1
     sar_augment: bool = False         # SAR physics augmentation of dB input (training/data/db_augment.SAR_PHYSICS)
+    # dataset folders: no output may be one of their files (set by the front ends)
+    data_roots: tuple = ()
+
+
+def check_train_config(config: TrainConfig) -> None:
+    """Refuse settings that cannot train (one place for the CLI, QGIS and the worker), before any work."""
+    import math
+
+    def number(name, value, low, low_ok=True, integer=False):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ok = ok and (value >= low if low_ok else value > low) and (not integer or float(value).is_integer())
+        if not ok:
+            kind = "a whole number" if integer else "a finite number"
+            raise InputError(f"{name} must be {kind} {'>=' if low_ok else '>'} {low:g}, got {value}")
+
+    number("--epochs (EPOCHS)", config.epochs, 1, integer=True)
+    number("--batch-size (BATCH_SIZE)", config.batch_size, 1, integer=True)
+    number("--lr (LR)", config.lr, 0, low_ok=False)
+    number("--momentum", config.momentum, 0)
+    number("--weight-decay", config.weight_decay, 0)
+    number("--crop (CROP)", config.crop, 0, integer=True)
+    number("--max-steps-per-epoch (MAX_STEPS)", config.max_steps_per_epoch, 0, integer=True)
+    number("--workers", config.num_workers, 0, integer=True)
+    number("--edge-weight", config.edge_weight, 0)
+    number("--temperature (TEMPERATURE)", config.temperature, 0, low_ok=False)
+    for name in ("hard_weight", "feature_weight", "brightness", "contrast"):
+        number(f"--{name.replace('_', '-')}", getattr(config, name), 0)
+    if not str(config.out or "").strip():
+        raise InputError("--out (OUTPUT) is empty; give the checkpoint path, e.g. runs/model.pt")
+
+
+def training_outputs(config: TrainConfig):
+    """The run's destinations (checkpoint, .last.pt, logs, curves) as core Files, checked like segment's."""
+    from ...core.io.destinations import Files
+
+    labels = {"best": "--out (OUTPUT)", "last": "its .last.pt", "json": "its JSON log", "csv": "its CSV log",
+              "plot": "its curves PNG"}
+    final, partial = run_paths(config.out), staged_paths(config.out)  # epochs go to the partial names first
+    named = [(labels[k], final[k], ()) for k in labels] + [(f"{labels[k]} (partial)", partial[k], ()) for k in labels]
+    return Files(tuple(named), protect=tuple(r for r in config.data_roots if r))
 
 
 def seed_everything(seed: int) -> None:
@@ -209,16 +249,25 @@ def fit(task, config: TrainConfig, val_dataset=None, progress: Progress | None =
         dict with ``paths``, ``history``, ``best_water_iou``, ``best_epoch`` and
         ``model`` (the trained network after the last epoch, unwrapped).
     """
+    from contextlib import nullcontext
+
+    from ...core.io.publish import Publication
+
+    check_train_config(config)
     own = ctx is None
     ctx = ctx or dist_.setup(config.device)
     try:
-        return _fit(task, config, val_dataset, progress or Progress(), ctx)
+        progress = progress or Progress()
+        publication = (Publication(training_outputs(config), {"--teacher (TEACHER)": config.teacher or None},
+                                   progress=progress) if ctx.is_main else nullcontext())
+        with publication as pub:
+            return _fit(task, config, val_dataset, progress, ctx, pub)
     finally:
         if own:
             dist_.cleanup(ctx)
 
 
-def _fit(task, config, val_dataset, progress, ctx) -> dict:
+def _fit(task, config, val_dataset, progress, ctx, pub) -> dict:
     import torch
 
     paths, staged = run_paths(config.out), staged_paths(config.out)
@@ -278,6 +327,10 @@ def _fit(task, config, val_dataset, progress, ctx) -> dict:
         row.update({k: metrics[k] for k in ("val_water_iou", "val_miou") if k in metrics})
         row["seconds"] = time.monotonic() - t0
         history.append(row)
+        if row.get("loss") == 0.0 and not task.role == "student":
+            progress.warning(f"epoch {epoch + 1}: the training loss is exactly 0, so nothing was learnt: no labelled "
+                             "pixel reached the loss (are the labels all nodata, -1?). Check the label files or "
+                             "the label source.")
         iou = metrics.get("val_water_iou", float("nan"))
         improved = val_dataset is None or (iou == iou and iou > state["best"])
         if improved:
@@ -296,8 +349,11 @@ def _fit(task, config, val_dataset, progress, ctx) -> dict:
             write_logs(staged, {**asdict(config), **task.describe()}, history)
             plot_curves(staged["plot"], history, f"floodkd {task.role} ({config.arch}/{config.encoder})")
         dist_.barrier(ctx)
-    if ctx.is_main:
-        publish(staged, paths)
+    if ctx.is_main:  # all together (core/io/publish.py: rolled back if a rename fails), under the run's locks
+        for key, path in staged.items():
+            if os.path.exists(path):
+                os.replace(path, pub.stage(paths[key]))
+        pub.commit(every=False)
     dist_.barrier(ctx)
     progress.report(1.0, "training done")
     best = state["best"] if state["best"] != float("-inf") else float("nan")
