@@ -62,11 +62,13 @@ def attach_negative_values(argv: list) -> list:
 
 def main(argv=None) -> int:
     from ..core.errors import Cancelled, FloodKDError
+    from ..core.stop_signals import signals_cancel
 
     argv = attach_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        with signals_cancel(as_interrupt=True):  # SIGTERM, SIGHUP: like Ctrl-C, temporary files removed
+            return int(args.run(args) or 0)
     except Cancelled as exc:
         print(f"floodkd: {exc}", file=sys.stderr)
         return 130

@@ -54,9 +54,15 @@ class FeedbackProgress(Progress):
 
 
 def run_core(call, *args, **kwargs):
-    """Run a core call; turn its errors into QgsProcessingException (no bare tracebacks) in QGIS's words."""
+    """Run a core call; turn its errors into QgsProcessingException (no bare tracebacks) in QGIS's words.
+
+    In qgis_process (main thread) SIGTERM and SIGHUP cancel the call, so its temporary files are removed.
+    """
+    from ..core.stop_signals import signals_cancel
+
     try:
-        return call(*args, **kwargs)
+        with signals_cancel():
+            return call(*args, **kwargs)
     except MissingDependency as exc:
         raise QgsProcessingException(missing_package(str(exc))) from exc
     except FloodKDError as exc:

@@ -87,6 +87,29 @@ def raster_style_qml(path, kind):
         del layer
 
 
+def raster_style_texts(kinds=("classes", "probability")):
+    """``{kind: QML}`` of the raster styles, made from a 1-pixel template in a private temporary folder
+    (the styles do not depend on the data), for runs that publish elsewhere (the worker)."""
+    import shutil
+    import tempfile
+
+    import numpy as np
+    import rasterio
+
+    folder = tempfile.mkdtemp(prefix="floodkd-style-")
+    try:
+        texts = {}
+        for kind in kinds:
+            path = f"{folder}/{kind}.tif"
+            dtype = "uint8" if kind == "classes" else "float32"
+            with rasterio.open(path, "w", driver="GTiff", width=1, height=1, count=1, dtype=dtype) as ds:
+                ds.write(np.zeros((1, 1, 1), dtype))
+            texts[kind] = raster_style_qml(path, kind)
+        return texts
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def style_staged(kind, path):
     """core.publish's style hook: called on each staged product before the run publishes them.
 

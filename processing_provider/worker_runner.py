@@ -10,7 +10,6 @@ from functools import partial
 
 from qgis.core import QgsApplication
 
-from ..core.io.destinations import style_sidecar
 from ..core.predict.model_choice import model_needs_torch
 from ..core.predict.runtimes import (allow_torch_in_process, keep_torch_out_of_process, torch_in_process,
                                      torch_installed)
@@ -68,13 +67,14 @@ def run_segment(engine, input_path, output, options, probability, progress, poly
 
 
 def _segment_in_worker(args, progress, style):
-    """The worker's segment job; its published rasters get the QML sidecars ``style`` gives."""
+    """The worker's segment job. The rasters' QML styles travel with the job, so the worker publishes them
+    with the products (all or none, never through a link); the polygon style is stored in the GeoPackage."""
+    if style is not None:
+        from .styling import raster_style_texts
+
+        args = {**args, "styles": raster_style_texts()}
     result = worker_jobs.segment_result(run_job("segment", args, progress))
-    for kind, path in (("classes", args["output"]), ("probability", args.get("probability")),
-                       ("polygons", args.get("polygons"))):
-        if path and os.path.exists(path):
-            qml = style(kind, path)
-            if qml:
-                with open(style_sidecar(path), "w", encoding="utf-8") as fh:
-                    fh.write(qml)
+    polygons = args.get("polygons")
+    if style is not None and polygons and os.path.isfile(polygons) and not os.path.islink(polygons):
+        style("polygons", polygons)
     return result

@@ -15,9 +15,11 @@ def segment(args: dict, progress):
     from ..core.segment import SegmentOptions
 
     options = SegmentOptions(**args["options"])
+    styles = args.get("styles") or {}  # QML text by kind, published as .qml sidecars with the products
     products = dict(probability_path=args.get("probability"), progress=progress,
                     polygons_path=args.get("polygons"), stats_path=args.get("stats"),
-                    quicklook_path=args.get("quicklook"))
+                    quicklook_path=args.get("quicklook"),
+                    style=(lambda kind, path: styles.get(kind)) if styles else None)
     if args.get("pre_flood"):
         from ..core.change import segment_change
 

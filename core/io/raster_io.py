@@ -216,7 +216,11 @@ class AtomicRaster:
         os.makedirs(folder, exist_ok=True)
         fd, self.tmp = create_temp(folder, ".tif.part")  # new (never a link); a later run removes it if we are killed
         os.close(fd)
-        self.ds = rasterio.open(self.tmp, "w", **self.profile)
+        try:
+            self.ds = rasterio.open(self.tmp, "w", **self.profile)
+        except BaseException:  # a refused profile, a signal: __exit__ will not run
+            os.remove(self.tmp)
+            raise
         return self.ds
 
     def __exit__(self, exc_type, exc, tb):

@@ -58,4 +58,5 @@ def qgis_process(tmp_path_factory):
 
     enabled = call("plugins", "enable", "floodkd")
     assert enabled.returncode == 0, enabled.stderr
+    call.command, call.env = QGIS_PROCESS, env  # for tests that start it themselves (subprocess.Popen)
     return call
