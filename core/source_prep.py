@@ -42,7 +42,7 @@ def prepare_source(input_path: str, units: str = "auto", bbox=None, bbox_crs=Non
     vh = data[names.index("VH")][valid] if "VH" in names else vv
     median = None
     if units == "auto":
-        units, median = detect_units(vv, input_path)
+        units, median = detect_units(vv, vh, input_path)
     check_plausible(vv, vh, units, input_path, source.profile.get("dtype", ""), detected=median is not None)
     progress.info(describe_units(units, median is not None, median))
     return replace(source, units=units)

@@ -40,30 +40,82 @@ def check_units(units: str) -> str:
     return units
 
 
-def detect_units(vv: np.ndarray, path: str = "input") -> tuple:
-    """Guess the units of valid VV values; returns ``(units, median)``.
+# Typical Sentinel-1 sigma0 statistics of a land/water scene in dB (Sen1Floods11 S1Hand chips: VV medians
+# -12.4..-7.9, VH -20.9..-14.4, VV - VH 5.8..8.5 dB). Read in the wrong units (power as amplitude or the
+# reverse) every one of them is doubled or halved, so the right reading is the one whose log2 ratios to
+# these centres average nearer 0 than the other's (which is 1 away).
+TYPICAL_DB = {"median VV": -10.0, "median VH": -17.0, "VV - VH": 7.0}
+# Decided only when the mean log2 ratio is this far from the midpoint between the readings (about 7 %);
+# real chips were at least 0.2 away.
+UNITS_MARGIN = 0.1
+# The chosen reading must be within a factor 2**1.5 of every typical value and have a VV 5-95 % spread in
+# this range (dB); otherwise the values do not look like a Sentinel-1 scene in either unit.
+MAX_LOG2_RATIO = 1.5
+VV_SPREAD_DB = (2.0, 45.0)
 
-    dB: the median is negative (sigma0 below 1). Otherwise the median is read
-    as linear power or as amplitude, whichever gives a dB value nearer to
-    TYPICAL_VV_DB (the boundary is a median of 0.158: power -8 dB, amplitude
-    -16 dB). Medians above MAX_CALIBRATED are refused: they look like
+
+def _db_features(vv: np.ndarray, vh: np.ndarray, factor: float) -> dict:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vv_db, vh_db = factor * np.log10(vv), factor * np.log10(vh)
+    vv_db, vh_db = vv_db[np.isfinite(vv_db)], vh_db[np.isfinite(vh_db)]
+    if vv_db.size == 0 or vh_db.size == 0:
+        return {}
+    low, med, high = np.percentile(vv_db, [5, 50, 95])
+    med_vh = float(np.median(vh_db))
+    return {"median VV": float(med), "median VH": med_vh, "VV - VH": float(med) - med_vh,
+            "VV spread (5-95 %)": float(high - low)}
+
+
+def _log2_ratios(features: dict):
+    """log2(feature / typical) of the linear-power reading, or None when a sign is wrong (VH not below VV)."""
+    if not features or any(features[k] / c <= 0 for k, c in TYPICAL_DB.items()):
+        return None
+    return [float(np.log2(features[k] / c)) for k, c in TYPICAL_DB.items()]
+
+
+def detect_units(vv: np.ndarray, vh: np.ndarray, path: str = "input") -> tuple:
+    """Tell the units of valid VV/VH values from both bands and the physics; returns ``(units, median VV)``.
+
+    dB: values below 0 (sigma0 below 1 has a negative dB value; power and
+    amplitude are never negative). Otherwise the values are read as linear
+    power (10*log10): the medians of VV and VH and their difference (VH lies
+    below VV by a few dB) are compared with TYPICAL_DB on a log2 scale.
+    Amplitude (20*log10) doubles every one of them, so a mean log2 ratio
+    below -0.5 means amplitude, above it power. Within UNITS_MARGIN of -0.5,
+    with VH not below VV, or when the chosen reading is still far from a
+    Sentinel-1 scene (MAX_LOG2_RATIO, VV_SPREAD_DB), the units are ambiguous
+    and refused (declare UNITS). Medians above MAX_CALIBRATED are refused as
     uncalibrated digital numbers.
     """
-    vv = vv[np.isfinite(vv)]
+    ok = np.isfinite(vv) & np.isfinite(vh)
+    vv, vh = vv[ok], vh[ok]
     if vv.size == 0:
-        raise InputError(f"{path} holds no valid VV pixel to tell its units from.")
+        raise InputError(f"{path} holds no valid VV/VH pixel to tell its units from.")
     median = float(np.median(vv))
-    if median <= 0:
+    if median <= 0 or float(vv.min()) < 0 or float(vh.min()) < 0:
         return "db", median
     if median > MAX_CALIBRATED:
         raise InputError(
             f"{path}: median VV {median:.4g} is neither dB (mostly -35..5), linear power (mostly 0..1) "
             "nor amplitude; it looks like uncalibrated digital numbers. Calibrate to sigma0 "
             "(e.g. SNAP Calibrate, or an RTC product) and give dB, power or amplitude.")
-    as_power = 10.0 * np.log10(median)
-    as_amplitude = 20.0 * np.log10(median)
-    units = "linear" if abs(as_power - TYPICAL_VV_DB) <= abs(as_amplitude - TYPICAL_VV_DB) else "amplitude"
-    return units, median
+    power = _db_features(vv, vh, DB_FACTOR["linear"])
+    ratios = _log2_ratios(power)
+    if ratios is not None:
+        mean = float(np.mean(ratios))
+        units = "linear" if mean + 0.5 >= UNITS_MARGIN else "amplitude" if mean + 0.5 <= -UNITS_MARGIN else None
+        shift = 0.0 if units == "linear" else 1.0
+        spread = power["VV spread (5-95 %)"] * DB_FACTOR.get(units, 10.0) / 10.0
+        if units and all(abs(r + shift) <= MAX_LOG2_RATIO for r in ratios) and \
+                VV_SPREAD_DB[0] <= spread <= VV_SPREAD_DB[1]:
+            return units, median
+    shown = "; ".join(f"as {UNIT_NAMES[u]}: " + ", ".join(f"{k} {v * DB_FACTOR[u] / 10.0:.1f} dB"
+                                                           for k, v in power.items())
+                      for u in ("linear", "amplitude")) if power else "no dB value"
+    raise InputError(
+        f"{path}: cannot tell whether the values are linear power or amplitude ({shown}; a Sentinel-1 scene "
+        "has VV around -10 dB, VH around -17 dB and VH about 5-10 dB below VV). Declare the units: "
+        "UNITS linear (--units linear) or UNITS amplitude (--units amplitude).")
 
 
 def to_db_inplace(data: np.ndarray, units: str) -> np.ndarray:
@@ -100,19 +152,21 @@ def plausible_db(medians) -> bool:
     return medians is not None and all(low <= m <= high for m in medians) and medians[1] < 0
 
 
-def suggest_units(med_vv: float, med_vh: float, integer: bool) -> str:
-    """What values with these band medians look like, and which UNITS (if any) would fit."""
-    if plausible_db((med_vv, med_vh)):
-        return "They look like dB: use UNITS db (or auto)."
+def suggest_units(med_vv: float, med_vh: float, integer: bool, current: str = "") -> str:
+    """What values with these band medians look like, and which UNITS (if any) would fit (never ``current``,
+    the units that were just refused, and "auto" only when auto was not what refused them)."""
+    auto = "" if current == "auto" else " (or auto)"
+    if plausible_db((med_vv, med_vh)) and current != "db":
+        return f"They look like dB: use UNITS db{auto}."
     if med_vv > 0 and med_vh > 0:
         if med_vv > MAX_CALIBRATED:
             return ("They look like uncalibrated digital numbers: calibrate to sigma0 (e.g. SNAP Calibrate, "
                     "or an RTC product) and give dB, power or amplitude.")
-        fits = [u for u in ("linear", "amplitude") if plausible_db(medians_in_db(med_vv, med_vh, u))]
+        fits = [u for u in ("linear", "amplitude") if u != current
+                and plausible_db(medians_in_db(med_vv, med_vh, u))]
         if fits:
-            best = detect_units(np.array([med_vv]))[0]
-            best = best if best in fits else fits[0]
-            return f"They look like {UNIT_NAMES[best]}: use UNITS {best} (or auto)."
+            best = min(fits, key=lambda u: abs(medians_in_db(med_vv, med_vh, u)[0] - TYPICAL_VV_DB))
+            return f"They look like {UNIT_NAMES[best]}: use UNITS {best}{auto}."
     for scale in (10, 100):
         if plausible_db((med_vv / scale, med_vh / scale)):
             stored = "integers holding " if integer else ""
@@ -143,4 +197,5 @@ def check_plausible(vv: np.ndarray, vh: np.ndarray, units: str, path: str = "inp
     raise InputError(
         f"{path}: the values do not look like {UNIT_NAMES[units]} backscatter (UNITS {units}, {how}): "
         f"median VV {med_vv:.4g}, median VH {med_vh:.4g}, values {low:.4g}..{high:.4g}"
-        f"{' (' + dtype + ')' if dtype else ''}. {suggest_units(med_vv, med_vh, integer)}")
+        f"{' (' + dtype + ')' if dtype else ''}. "
+        f"{suggest_units(med_vv, med_vh, integer, 'auto' if detected else units)}")

@@ -66,12 +66,13 @@ def test_declared_units_override_detection_and_non_positive_is_nodata(spain_s1, 
 
 
 def test_detection_rule_on_numbers():
-    vv_db = np.array([-14.0, -9.0, -11.0])
-    assert detect_units(vv_db)[0] == "db"
-    assert detect_units(10 ** (vv_db / 10))[0] == "linear"
-    assert detect_units(10 ** (vv_db / 20))[0] == "amplitude"
+    vv_db = np.array([-18.0, -14.0, -9.0, -11.0, -6.0])
+    vh_db = vv_db - 7.0  # cross-pol about 7 dB below co-pol
+    assert detect_units(vv_db, vh_db)[0] == "db"
+    assert detect_units(10 ** (vv_db / 10), 10 ** (vh_db / 10))[0] == "linear"
+    assert detect_units(10 ** (vv_db / 20), 10 ** (vh_db / 20))[0] == "amplitude"
     with pytest.raises(InputError, match="uncalibrated digital numbers"):
-        detect_units(np.array([120.0, 300.0, 250.0]), "dn.tif")
+        detect_units(np.array([120.0, 300.0, 250.0]), np.array([12.0, 30.0, 25.0]), "dn.tif")
 
 
 def test_vrt_source_gives_the_same_map(spain_s1, tmp_path):
@@ -133,7 +134,7 @@ def test_onnx_export_matches_torch_on_a_real_chip(spain_s1, tiny_s1_checkpoint, 
 
 def test_onnx_metadata_is_checked_like_a_checkpoint(spain_s1, tiny_s1_checkpoint, tmp_path):
     onnx = pytest.importorskip("onnx")
-    from floodkd.core.models.onnx_export import METADATA_KEY, export_onnx
+    from floodkd.core.models.onnx_export import METADATA_KEY, export_onnx, sign_onnx
 
     path = str(tmp_path / "m.onnx")
     meta = export_onnx(str(tiny_s1_checkpoint), path)
@@ -141,10 +142,12 @@ def test_onnx_metadata_is_checked_like_a_checkpoint(spain_s1, tiny_s1_checkpoint
     proto = onnx.load(path)
     entry = next(p for p in proto.metadata_props if p.key == METADATA_KEY)
     entry.value = entry.value.replace('"units": "dB"', '"units": "linear"')
+    sign_onnx(proto)  # signed as if exported so: the band check itself must refuse it
     onnx.save(proto, str(tmp_path / "linear.onnx"))
     with pytest.raises(CheckpointError, match="expects band VV in linear"):
         segment_scene(str(spain_s1), str(tmp_path / "o.tif"), SegmentOptions(model=str(tmp_path / "linear.onnx")))
     del proto.metadata_props[:]
+    sign_onnx(proto)
     onnx.save(proto, str(tmp_path / "bare.onnx"))
     with pytest.raises(CheckpointError, match="carries no floodkd metadata"):
         segment_scene(str(spain_s1), str(tmp_path / "o.tif"), SegmentOptions(model=str(tmp_path / "bare.onnx")))
