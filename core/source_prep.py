@@ -25,6 +25,8 @@ def prepare_source(input_path: str, units: str = "auto", bbox=None, bbox_crs=Non
     progress = progress or Progress()
     units = check_units(units)
     source = inspect_sar(input_path, specs)
+    for warning in source.warnings:
+        progress.warning(warning)
     if bbox is not None:
         source = crop_to_extent(source, bbox, bbox_crs)
         progress.info(f"processing a {source.width} x {source.height} px window at column "

@@ -34,6 +34,7 @@ class RasterSource:
     units: str = "db"  # of the stored values; reads return dB (core/units.py)
     col_off: int = 0  # where this source's grid starts in the file (an EXTENT crop)
     row_off: int = 0
+    warnings: tuple = ()  # about how it was read (bands taken in the documented order)
 
     def open(self, decode_threads: int | None = None):
         """Open the file; ``decode_threads`` (0: all CPUs) lets GDAL decode a GeoTIFF's blocks in parallel."""
@@ -58,24 +59,13 @@ def open_raster(path: str):
 
 
 def _band_order(ds, wanted):
-    """1-based band indexes for ``wanted`` names, from band descriptions when present."""
-    descriptions = [(d or "").strip().upper() for d in ds.descriptions]
-    found = {}
-    for idx, desc in enumerate(descriptions, start=1):
-        for name in wanted:
-            # Accept "VV", "VV_dB", "Sigma0_VV_db", "S1_VH" and the like.
-            tokens = desc.replace("-", "_").replace(" ", "_").split("_")
-            if name.upper() in tokens and name not in found:
-                found[name] = idx
-    if len(found) == len(wanted):
-        return tuple(found[n] for n in wanted)
-    if ds.count == len(wanted):
-        return tuple(range(1, len(wanted) + 1))
-    names = ", ".join(wanted)
-    raise InputError(
-        f"{ds.name} has {ds.count} band(s) (descriptions: {ds.descriptions}); floodkd needs "
-        f"{len(wanted)} ({names}). Give a raster with exactly these bands in this order, "
-        f"or name the bands '{names}' in their descriptions. {SAR_HINT}")
+    """1-based band indexes for ``wanted`` names and a warning (core/bands.py: select_bands)."""
+    from ..bands import select_bands
+
+    try:
+        return select_bands(ds.descriptions, wanted, ds.name)
+    except ValueError as exc:
+        raise InputError(f"{exc} {SAR_HINT}") from None
 
 
 def inspect_sar(path: str, specs=S1_BANDS) -> RasterSource:
@@ -88,9 +78,9 @@ def inspect_sar(path: str, specs=S1_BANDS) -> RasterSource:
                 f"({', '.join(wanted)}). {SAR_HINT}")
         if any(np.dtype(dt).kind not in "fiu" for dt in ds.dtypes):
             raise InputError(f"{path} has non-numeric bands ({ds.dtypes}). {SAR_HINT}")
-        indexes = _band_order(ds, wanted)
+        indexes, warning = _band_order(ds, wanted)
         return RasterSource(path, indexes, wanted, ds.nodata, ds.width, ds.height,
-                            ds.crs, ds.transform, ds.profile.copy())
+                            ds.crs, ds.transform, ds.profile.copy(), warnings=(warning,) if warning else ())
 
 
 def _valid_in_db(data, source: RasterSource):
@@ -119,6 +109,8 @@ def read_block(ds, source: RasterSource, window: Window):
 def _read_checked(ds, source: RasterSource, window: Window | None = None, **kwargs):
     """``ds.read`` of the wanted bands; a failed read becomes an InputError naming the rows."""
     try:
+        if any(ds.dtypes[i - 1] == "int8" for i in source.band_indexes):  # GDAL 3.6 converts int8 as unsigned
+            return ds.read(source.band_indexes, window=source.file_window(window), **kwargs).astype("float32")
         return ds.read(source.band_indexes, window=source.file_window(window), out_dtype="float32", **kwargs)
     except (rasterio.errors.RasterioError, rasterio.errors.RasterioIOError) as exc:  # truncated file, bad block, lost network read
         where = ("the overview read" if window is None else

@@ -49,7 +49,7 @@ def write_quicklook(sar_path: str, class_path: str, png_path: str, max_side: int
     scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
     shape = (max(1, source.height // scale), max(1, source.width // scale))
     with rasterio.open(sar_path) as ds:
-        vv = ds.read(source.band_indexes[0], out_shape=shape, out_dtype="float32")
+        vv = ds.read(source.band_indexes[0], out_shape=shape).astype("float32")  # int8 stays signed
     with rasterio.open(class_path) as ds:
         cls = ds.read(1, out_shape=shape)
     grey = np.nan_to_num(VV.normalise(vv), nan=0.0)
