@@ -14,7 +14,7 @@ import numpy as np
 from rasterio.windows import Window
 
 from .classes import DRY, FLOOD, NODATA, PERMANENT
-from .geo.area import row_areas_km2
+from .geo.area import CellAreas
 from .predict.common import check_finite_probabilities
 from .io.strip_reader import read_strips, strip_tile_batches
 from .blending import make_blend
@@ -54,7 +54,7 @@ def run_strips(source, predictor, options, out, prob, result, progress, masks=No
     cols = tile_starts(width, options.tile, options.overlap)
     th, tw = min(options.tile, height), min(options.tile, width)
     blend = make_blend(predictor, th, width, blend_weights(th, tw, options.overlap))
-    areas = row_areas_km2(source.crs, source.transform, height)
+    areas = CellAreas(source.crs, source.transform, height, width)  # per row, or per pixel if rotated
     batch_size = options.batch_size or auto_batch_size(predictor)
     done, total = 0, len(rows) * len(cols)
 
@@ -78,10 +78,10 @@ def run_strips(source, predictor, options, out, prob, result, progress, masks=No
             n = (rows[i + 1] if i + 1 < len(rows) else height) - top
             with clock("finish rows"):
                 p = blend.finish_rows(n, valid[:n], top)
-                check_finite_probabilities(p, valid[:n], predictor, f"rows {top}..{top + n}")  # NaN: no silent dry map
+                check_finite_probabilities(p, valid[:n], predictor, f"rows {top}..{top + n}")  # NaN: never all dry
             with clock("wait for writer"):
                 writer.submit(classify_and_write, p, valid[:n], Window(0, top, width, n), options.threshold,
-                              masks, result, areas[top:top + n], out, prob, clock)
+                              masks, result, areas.strip(top, n), out, prob, clock)
             progress.report((i + 1) / len(rows), f"segmenting: tile {done} of {total}")
         with clock("wait for writer"):
             writer.finish()
@@ -109,7 +109,11 @@ def count_rows(result, classes, areas):
     rows_water = ((classes == WATER) | (classes == PERMANENT)).sum(axis=1)
     result.valid_pixels += int(rows_valid.sum())
     result.water_pixels += int(rows_water.sum())
-    result.stats.add(classes, areas)
+    result.stats.add(classes, areas)  # areas: (rows, 1), or (rows, width) on rotated geographic grids
     if np.isfinite(areas).all():
-        result.valid_km2 += float((rows_valid * areas).sum())
-        result.water_km2 += float((rows_water * areas).sum())
+        if areas.shape[1] == 1:
+            result.valid_km2 += float((rows_valid * areas[:, 0]).sum())
+            result.water_km2 += float((rows_water * areas[:, 0]).sum())
+        else:
+            result.valid_km2 += float(areas[classes != NODATA].sum())
+            result.water_km2 += float(areas[(classes == WATER) | (classes == PERMANENT)].sum())

@@ -23,12 +23,19 @@ class ClassStats:
     km2: dict = field(default_factory=lambda: {c: 0.0 for c in CLASS_NAMES})
 
     def add(self, classes: np.ndarray, row_km2: np.ndarray):
-        """Add a strip ``(rows, cols)`` of codes; ``row_km2`` is each row's pixel area (NaN = unknown)."""
-        known = np.isfinite(row_km2)
+        """Add a strip ``(rows, cols)`` of codes; ``row_km2`` is each row's pixel area (rows,) or (rows, 1),
+        or each pixel's (rows, cols) on rotated grids (core/geo/area.CellAreas); NaN = unknown."""
+        areas = np.asarray(row_km2, np.float64)
+        areas = areas[:, None] if areas.ndim == 1 else areas
+        known = np.broadcast_to(np.isfinite(areas), classes.shape)
+        areas = np.where(np.isfinite(areas), areas, 0.0)
         for code in self.pixels:
-            per_row = (classes == code).sum(axis=1)
-            self.pixels[code] += int(per_row.sum())
-            self.km2[code] += float((per_row[known] * row_km2[known]).sum())
+            mask = classes == code
+            self.pixels[code] += int(mask.sum())
+            if areas.shape[1] == 1:
+                self.km2[code] += float((mask.sum(axis=1) * areas[:, 0]).sum())
+            else:
+                self.km2[code] += float(areas[mask & known].sum())
 
     @property
     def flooded_km2(self):
