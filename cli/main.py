@@ -60,12 +60,30 @@ def attach_negative_values(argv: list) -> list:
     return out
 
 
+def undecodable_arguments(args) -> list:
+    """Option values that hold bytes Python could not decode (``ascii()`` of each), e.g. Latin-1 file names."""
+    bad = []
+    for value in vars(args).values():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    bad.append(ascii(text))
+    return bad
+
+
 def main(argv=None) -> int:
     from ..core.errors import Cancelled, FloodKDError
     from ..core.stop_signals import signals_cancel
 
     argv = attach_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
+    undecodable = undecodable_arguments(args)
+    if undecodable:
+        print(f"floodkd: error: {undecodable[0]} is not valid UTF-8 (a file name in another encoding); GDAL "
+              "cannot open it. Rename the file (or folder) with UTF-8 characters only.", file=sys.stderr)
+        return 2
     try:
         with signals_cancel(as_interrupt=True):  # SIGTERM, SIGHUP: like Ctrl-C, temporary files removed
             return int(args.run(args) or 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .errors import InputError
 from .io.destinations import Destinations, run_inputs
 from .geo.area import km2_text
 from .progress import Progress, ScaledProgress
@@ -35,14 +36,17 @@ def segment_change(pre_flood_path: str, input_path: str, output_path: str, optio
                                 quicklook_path or None)
     inputs = run_inputs(options, INPUT=input_path, PRE_FLOOD=pre_flood_path)
     with Publication(destinations, inputs, style, progress) as pub:
-        check_pre_flood_covers(pre_flood_path, input_path, options)
+        post_crs = check_pre_flood_covers(pre_flood_path, input_path, options)
         before = pub.scratch(".tif")
         progress.info(f"pre-flood scene {pre_flood_path}")
-        pre_options = replace(options, permanent_water=None, water_before=None)
+        # BBOX is in the post-flood scene's CRS (or its own): never read in the pre-flood scene's.
+        bbox_crs = options.bbox_crs or (post_crs.to_wkt() if options.bbox is not None and post_crs else None)
+        pre_options = replace(options, permanent_water=None, water_before=None, bbox_crs=bbox_crs)
         pre = segment_scene(pre_flood_path, before, pre_options, progress=ScaledProgress(progress, 0.0, 0.45))
         progress.info(f"pre-flood water {km2_text(pre.water_km2)} of {km2_text(pre.valid_km2)} valid")
         progress.info(f"post-flood scene {input_path}")
-        result = segment_scene(input_path, output_path, replace(options, water_before=before), probability_path,
+        post_options = replace(options, water_before=before, water_before_label=f"{pre_flood_path} (segmented)")
+        result = segment_scene(input_path, output_path, post_options, probability_path,
                                ScaledProgress(progress, 0.45, 1.0), polygons_path, stats_path, quicklook_path,
                                publication=pub)
         pub.commit()
@@ -51,19 +55,26 @@ def segment_change(pre_flood_path: str, input_path: str, output_path: str, optio
     return result
 
 
-def check_pre_flood_covers(pre_flood_path: str, input_path: str, options: SegmentOptions) -> None:
-    """Before any work: the pre-flood scene must be georeferenced and overlap the post-flood area.
+def check_pre_flood_covers(pre_flood_path: str, input_path: str, options: SegmentOptions):
+    """Before any work: the pre-flood scene must be another file, georeferenced and overlap the post-flood
+    area. Returns the post-flood scene's CRS.
 
     (Otherwise the check would fire only later, on the segmented pre-flood
     scene, naming its temporary file.)
     """
     from .geo.context import check_covers
     from .geo.extent import crop_to_extent
+    from .io.destinations import same_file
     from .io.raster_io import inspect_sar, open_raster
 
+    if same_file(pre_flood_path, input_path):
+        raise InputError(f"PRE_FLOOD {pre_flood_path} is the same file as INPUT {input_path}: change mode compares "
+                         "two dates. Give the pre-flood scene as PRE_FLOOD (--pre-flood) and the post-flood "
+                         "scene as INPUT.")
     source = inspect_sar(input_path)
     if options.bbox is not None:
         source = crop_to_extent(source, options.bbox, options.bbox_crs)
     inspect_sar(pre_flood_path)
     with open_raster(pre_flood_path) as ds:
         check_covers(ds, pre_flood_path, "PRE_FLOOD", (source.crs, source.transform, source.width, source.height))
+    return source.crs

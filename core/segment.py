@@ -58,6 +58,7 @@ class SegmentOptions:
     dem: str | None = None  # elevation (m): water on slopes > max_slope degrees -> dry
     max_slope: float = 5.0
     water_before: str | None = None  # pre-flood class raster (set by core/change.py): its water -> class 2
+    water_before_label: str | None = None  # how messages name it (the pre-flood scene, not a temporary file)
     min_area: float = 0.0  # m2: smaller flood polygons are dropped (polygons only, not the raster)
 
 
@@ -106,7 +107,7 @@ def _segment_staged(pub, input_path, options, progress):
     """segment_scene's work, writing every product to its staged name in ``pub``."""
     output_path, probability_path, polygons_path = (pub.destinations.output, pub.destinations.probability,
                                                     pub.destinations.polygons)
-    check_segment_options(options, progress)
+    check_segment_options(options, progress, input_path)
     start = time.monotonic()
     clock = Clock()
     with clock("statistics"):

@@ -45,12 +45,13 @@ def check_covers(ds, path, what, grid) -> None:
 class _Layer:
     """One context raster warped onto the output grid (optionally with a halo)."""
 
-    def __init__(self, stack, path, what, grid, resampling, halo=0):
+    def __init__(self, stack, path, what, grid, resampling, halo=0, label=None):
         import rasterio
         from affine import Affine
         from rasterio.vrt import WarpedVRT
 
-        self.path, self.what, self.halo = path, what, halo
+        self.what, self.halo = what, halo
+        self.path = label or path  # as messages name it
         try:
             ds = stack.enter_context(rasterio.open(path))
         except rasterio.errors.RasterioIOError as exc:
@@ -105,13 +106,15 @@ def _difference(before, centre, after, spacing):
 class ContextMasks:
     """Opens the context layers of a run and refines each strip of classes."""
 
-    def __init__(self, stack, grid, permanent=(), dem=None, max_slope=5.0):
+    def __init__(self, stack, grid, permanent=(), dem=None, max_slope=5.0, labels=None):
         from rasterio.enums import Resampling
 
         if not 0.0 <= max_slope <= 90.0:
             raise InputError(f"MAX_SLOPE must be in degrees within [0, 90], got {max_slope}")
         self.grid = grid
-        self.permanent = [(_Layer(stack, p, what, grid, Resampling.nearest), t, what) for p, t, what in permanent]
+        labels = labels or {}
+        self.permanent = [(_Layer(stack, p, what, grid, Resampling.nearest, label=labels.get(what)), t, what)
+                          for p, t, what in permanent]
         self.dem = _Layer(stack, dem, "DEM", grid, Resampling.bilinear, halo=1) if dem else None
         self.max_slope = max_slope
         self.steep_pixels = 0
@@ -174,4 +177,5 @@ def context_masks(stack, source, options):
     if not permanent and not options.dem:
         return None
     grid = (source.crs, source.transform, source.width, source.height)
-    return ContextMasks(stack, grid, permanent, options.dem, options.max_slope)
+    labels = {"PRE_FLOOD": getattr(options, "water_before_label", None)}
+    return ContextMasks(stack, grid, permanent, options.dem, options.max_slope, labels)

@@ -75,11 +75,20 @@ def crop_to_extent(source, bbox, bbox_crs=None):
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         raise InputError(f"the extent {bbox} in {bbox_crs} has no finite coordinates in {source.crs}; give the "
                          "extent in the input's CRS.")
-    win = from_bounds(xmin, ymin, xmax, ymax, transform=source.transform)
-    col0 = max(0, math.floor(win.col_off + EDGE_TOLERANCE_PX))
-    row0 = max(0, math.floor(win.row_off + EDGE_TOLERANCE_PX))
-    col1 = min(source.width, math.ceil(win.col_off + win.width - EDGE_TOLERANCE_PX))
-    row1 = min(source.height, math.ceil(win.row_off + win.height - EDGE_TOLERANCE_PX))
+    # Clip to the scene first: a box of +-1e308 would make the pixel window infinite.
+    corners = [source.transform * xy for xy in ((0, 0), (source.width, 0), (0, source.height),
+                                                 (source.width, source.height))]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    xmin, xmax = max(xmin, min(xs)), min(xmax, max(xs))
+    ymin, ymax = max(ymin, min(ys)), min(ymax, max(ys))
+    win = from_bounds(xmin, ymin, xmax, ymax, transform=source.transform) if xmin < xmax and ymin < ymax else None
+    if win is None:
+        col0 = col1 = row0 = row1 = 0
+    else:
+        col0 = max(0, math.floor(win.col_off + EDGE_TOLERANCE_PX))
+        row0 = max(0, math.floor(win.row_off + EDGE_TOLERANCE_PX))
+        col1 = min(source.width, math.ceil(win.col_off + win.width - EDGE_TOLERANCE_PX))
+        row1 = min(source.height, math.ceil(win.row_off + win.height - EDGE_TOLERANCE_PX))
     if col1 <= col0 or row1 <= row0:
         left, top = source.transform * (0, 0)
         right, bottom = source.transform * (source.width, source.height)

@@ -86,6 +86,11 @@ def _key(path: str) -> str:
     return os.path.normcase(os.path.realpath(os.path.abspath(path)))
 
 
+def same_file(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are one file (symlinks, hard links, another spelling)."""
+    return _same_file(a, b)
+
+
 def _same_file(a: str, b: str) -> bool:
     if _key(a) == _key(b):
         return True

@@ -48,9 +48,16 @@ class RasterSource:
         return Window(window.col_off + self.col_off, window.row_off + self.row_off, window.width, window.height)
 
 
+def _gdal_syntax(path: str) -> bool:
+    """A GDAL dataset name such as ``GTIFF_DIR:1:scene.tif`` or ``NETCDF:"f.nc":var`` (not a drive letter)."""
+    import re
+
+    return re.match(r"^[A-Za-z][A-Za-z0-9_]+:", path) is not None
+
+
 def open_raster(path: str):
     """Open ``path`` with rasterio, turning GDAL's errors into InputError."""
-    if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi"):
+    if not os.path.exists(path) and "://" not in path and not path.startswith("/vsi") and not _gdal_syntax(path):
         raise InputError(f"input raster not found: {path}. {SAR_HINT}")
     try:
         return rasterio.open(path)
@@ -78,6 +85,11 @@ def inspect_sar(path: str, specs=S1_BANDS) -> RasterSource:
                 f"({', '.join(wanted)}). {SAR_HINT}")
         if any(np.dtype(dt).kind not in "fiu" for dt in ds.dtypes):
             raise InputError(f"{path} has non-numeric bands ({ds.dtypes}). {SAR_HINT}")
+        if ds.crs is None and ds.gcps[0]:
+            raise InputError(
+                f"{path} is georeferenced by {len(ds.gcps[0])} ground control points (GCPs) only, which floodkd "
+                "does not warp. Warp it onto a grid first, e.g. gdalwarp -t_srs EPSG:4326 -r bilinear "
+                f"{os.path.basename(path)} warped.tif, and give the warped file.")
         indexes, warning = _band_order(ds, wanted)
         return RasterSource(path, indexes, wanted, ds.nodata, ds.width, ds.height,
                             ds.crs, ds.transform, ds.profile.copy(), warnings=(warning,) if warning else ())

@@ -81,9 +81,12 @@ NOT_FOUND_HINTS = {
 def _load_error(exc: Exception) -> str:
     """torch's reason for a failed load, without its advice to unpickle arbitrary objects."""
     text = str(exc)
-    if "Weights only load failed" in text or "weights_only" in text:
+    if "Unsupported global" in text or "GLOBAL" in text:
         return ("it holds Python objects besides tensors and plain values, which floodkd never unpickles "
                 "(loading them could run code from the file)")
+    if "Weights only load failed" in text or "weights_only" in text:
+        return ("its bytes are not a PyTorch checkpoint (neither a torch zip archive nor a readable pickle of "
+                "tensors); the file is damaged or of another kind")
     first = text.strip().splitlines()[0] if text.strip() else ""
     return f"{type(exc).__name__}: {first[:300]}"
 
@@ -106,15 +109,63 @@ def load_checkpoint(path: str, role: str = "model") -> dict:
             "Give a .pt file written by `floodkd train-teacher`, `train-supervised` or `distill`.") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a floodkd checkpoint (no '{FORMAT}' header).")
-    if ckpt.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(f"{path} was written by a newer floodkd ({ckpt.get('floodkd_version')}); upgrade floodkd.")
     missing = [k for k in ("arch", "encoder", "bands", "classes", "state_dict") if k not in ckpt]
     if missing:
         raise CheckpointError(f"{path} lacks {missing}; it cannot be used safely.")
+    check_header(ckpt, path)
     check_network(ckpt, path)
     check_input_transform(ckpt, path)
     check_finite_weights(ckpt["state_dict"], path)
     return ckpt
+
+
+# Bounds of header values floodkd can build a network from (a 1e9-channel input would exhaust memory).
+MAX_CHANNELS = 64
+ENCODER_DEPTHS = range(1, 9)
+
+
+def check_header(ckpt: dict, path: str = "checkpoint") -> None:
+    """Refuse a malformed header (checkpoint or ONNX metadata) with a clear message instead of a traceback:
+    format_version, classes (with 'water'), bands, in_channels and model_kwargs' encoder_depth."""
+    def bad(what):
+        return CheckpointError(f"{path} has a malformed header ({what}); it was not written by floodkd or was "
+                               "edited. Use an intact model written by floodkd.")
+
+    version = ckpt.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise bad(f"format_version {version!r} is not a whole number")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{path} was written by a newer floodkd ({ckpt.get('floodkd_version')}); "
+                              "upgrade floodkd.")
+    classes = ckpt.get("classes")
+    if not isinstance(classes, (list, tuple)) or not all(isinstance(c, str) for c in classes) or len(classes) < 2:
+        raise bad(f"classes {classes!r} is not a list of class names")
+    if "water" not in classes:
+        raise bad(f"classes {list(classes)} has no 'water' class, so no water map can be read from it")
+    bands = ckpt.get("bands")
+    if not isinstance(bands, (list, tuple)) or not bands:
+        raise bad(f"bands {bands!r} is not a list of band specifications")
+    try:
+        specs = [BandSpec.from_dict(b) for b in bands]
+    except (TypeError, KeyError, AttributeError):
+        raise bad("a band specification lacks name, sensor, units, low or high") from None
+    import math
+
+    for spec in specs:
+        if not (isinstance(spec.low, (int, float)) and isinstance(spec.high, (int, float))
+                and math.isfinite(spec.low) and math.isfinite(spec.high) and spec.low < spec.high):
+            raise bad(f"band {spec.name!r} has the clip range {spec.low!r}..{spec.high!r}")
+    channels = ckpt.get("in_channels", len(bands))
+    if not isinstance(channels, int) or isinstance(channels, bool) or not 1 <= channels <= MAX_CHANNELS:
+        raise bad(f"in_channels {channels!r} is not a whole number of 1..{MAX_CHANNELS}")
+    if channels != len(bands) and ckpt.get("input_transform", "clip_scale") == "clip_scale":
+        raise bad(f"in_channels {channels} differs from its {len(bands)} bands")
+    kwargs = ckpt.get("model_kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise bad(f"model_kwargs {kwargs!r} is not a mapping")
+    depth = kwargs.get("encoder_depth", 5)
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth not in ENCODER_DEPTHS:
+        raise bad(f"encoder_depth {depth!r} is not a whole number of {ENCODER_DEPTHS.start}..{ENCODER_DEPTHS.stop - 1}")
 
 
 # Input transforms this floodkd no longer reads, and the last release that did.

@@ -66,7 +66,36 @@ def read_onnx_metadata(session, path: str) -> dict:
     missing = [k for k in ("arch", "encoder", "bands", "classes") if k not in meta]
     if missing:
         raise CheckpointError(f"{path}: its floodkd metadata lacks {missing}; it cannot be used safely.")
+    from ..models.checkpoint import check_header
+
+    check_header(meta, path)
+    check_io_shapes(session, meta, path)
     return meta
+
+
+def check_io_shapes(session, meta: dict, path: str) -> None:
+    """The graph must take (N, C, H, W) with C = the metadata's channels and give (N, classes, H, W)."""
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    channels = meta.get("in_channels", len(meta["bands"]))
+    shape = inputs[0].shape if len(inputs) == 1 else None
+    if shape is None or len(shape) != 4 or (isinstance(shape[1], int) and shape[1] != channels):
+        raise CheckpointError(f"{path}: its graph takes {len(inputs)} input(s) of shape "
+                              f"{[i.shape for i in inputs]}, not one (batch, {channels}, height, width) input as "
+                              "floodkd exports; it cannot be used.")
+    out = outputs[0].shape if outputs else None
+    if out is None or len(out) != 4 or (isinstance(out[1], int) and out[1] != len(meta["classes"])):
+        raise CheckpointError(f"{path}: its graph gives {[o.shape for o in outputs]}, not (batch, "
+                              f"{len(meta['classes'])} classes, height, width) probabilities; it cannot be used.")
+
+
+def check_output(probs, x_shape, classes: int, path: str):
+    """``probs`` when it has the shape (N, classes, H, W) of the input ``x_shape``, else a CheckpointError."""
+    n, _, h, w = x_shape
+    if getattr(probs, "shape", None) != (n, classes, h, w):
+        raise CheckpointError(f"{path} gave probabilities of shape {getattr(probs, 'shape', None)} for an input "
+                              f"of shape {tuple(x_shape)}; expected {(n, classes, h, w)}. The model's graph does not "
+                              "fit its metadata: export it again with `floodkd export-onnx`.")
+    return probs
 
 
 class OnnxPredictor:
@@ -96,7 +125,8 @@ class OnnxPredictor:
                       f"with onnxruntime on {self.device}, {self.threads} threads")
 
     def _probs(self, x):
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(x)})[0]
+        probs = self.session.run(None, {self.input_name: np.ascontiguousarray(x)})[0]
+        return check_output(probs, x.shape, len(self.ckpt["classes"]), self.path)
 
     def predict(self, raw, valid):
         from .representation import model_input

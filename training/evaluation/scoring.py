@@ -81,8 +81,12 @@ def _open_model(path: str, device: str, load: bool = True):
 
         session, device = _session(path, device, cpu_threads(0))
         header = read_onnx_metadata(session, path)
+        from ...core.predict.onnx_predictor import check_output
+
         name = session.get_inputs()[0].name
-        return header, lambda x: session.run(None, {name: np.ascontiguousarray(x)})[0], device
+        classes = len(header["classes"])
+        return header, lambda x: check_output(session.run(None, {name: np.ascontiguousarray(x)})[0], x.shape,
+                                              classes, path), device
     from ...core.models.checkpoint import load_checkpoint, model_from_checkpoint
     from ...core.predict.factory import resolve_device
 
