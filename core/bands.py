@@ -103,8 +103,8 @@ def select_bands(descriptions, wanted, name: str = "input") -> tuple:
                    f"using the documented order: {used}.") if described else ""
         return order, warning
     why = ("its band descriptions contradict the documented order" if contradicts
-           else f"it has {len(descriptions)} bands whose descriptions do not name "
-                f"{' and '.join(wanted)} one band each")
+           else f"it has {len(descriptions)} band(s) whose descriptions do not name "
+                f"{' and '.join(wanted)} one band each; floodkd needs {len(wanted)} ({', '.join(wanted)})")
     raise ValueError(f"{name}: {why} ({shown}). Give a raster with exactly {len(wanted)} bands, "
                      f"{' then '.join(wanted)}, or describe the bands {', '.join(repr(w) for w in wanted)} "
                      "(e.g. gdal_edit.py or a VRT).")

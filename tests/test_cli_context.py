@@ -10,7 +10,10 @@ from floodkd.cli.main import main
 
 def test_segment_change_cli_same_scene(india_s1, tmp_path, capsys):
     out, gpkg, stats = tmp_path / "c.tif", tmp_path / "c.gpkg", tmp_path / "c.json"
-    code = main(["segment-change", "--pre-flood", str(india_s1), str(india_s1), str(out), "--method", "otsu",
+    copy = tmp_path / "copy" / "india.tif"  # the same scene as another file (one file for both dates is refused)
+    copy.parent.mkdir()
+    copy.write_bytes(india_s1.read_bytes())
+    code = main(["segment-change", "--pre-flood", str(copy), str(india_s1), str(out), "--method", "otsu",
                  "--polygons", str(gpkg), "--min-area", "500", "--stats", str(stats)])
     assert code == 0
     report = json.loads(stats.read_text())
@@ -19,7 +22,7 @@ def test_segment_change_cli_same_scene(india_s1, tmp_path, capsys):
     assert report["flooded_km2"] == 0 and report["permanent_water_km2"] > 5
     assert {r["code"]: r["pixels"] for r in report["classes"]}[2] == int((classes == 2).sum())
     assert "flood 0.000 km2" in capsys.readouterr().out
-    assert sorted(os.listdir(tmp_path)) == ["c.gpkg", "c.json", "c.tif"]
+    assert sorted(os.listdir(tmp_path)) == ["c.gpkg", "c.json", "c.tif", "copy"]
 
 
 def test_segment_cli_dem_and_permanent_water_flags(spain_s1, make_raster, tmp_path, capsys):

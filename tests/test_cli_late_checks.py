@@ -201,3 +201,15 @@ def test_onnx_graphs_of_the_wrong_shape_are_clear_errors(capsys, spain_s1, expor
     assert code == 2 and "Traceback" not in text, text
     assert ("not one (batch" in text) if rank3 else ("not (batch, 2 classes" in text), text
     assert not (tmp_path / "o.tif").exists()
+
+
+def test_a_full_disk_while_writing_the_quicklook_is_an_error_not_a_traceback(spain_s1, tmp_path, file_size_limit):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "floodkd.cli", "segment", str(spain_s1), str(out / "o.tif"),
+                           "--method", "otsu", "--quicklook", str(out / "q.png")], capture_output=True, text=True,
+                          preexec_fn=file_size_limit(120_000))  # the class raster fits, the PNG does not
+    assert proc.returncode == 2 and "quick-look" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not out.exists() or os.listdir(out) == []

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import rasterio
+from rasterio._err import CPLE_BaseError
 
 from ..bands import VV
 from ..errors import InputError
@@ -63,6 +64,6 @@ def write_quicklook(sar_path: str, class_path: str, png_path: str, max_side: int
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
             with rasterio.open(png_path, "w", **profile) as out:
                 out.write(rgb.astype(np.uint8))
-    except rasterio.errors.RasterioError as exc:  # a full disk, a vanished folder
+    except (rasterio.errors.RasterioError, CPLE_BaseError) as exc:  # a full disk ("libpng: Write Error")
         raise OSError(f"writing the quick-look PNG failed ({exc})") from None
     return png_path

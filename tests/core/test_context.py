@@ -145,11 +145,14 @@ def test_real_dem_slope_matches_numpy_gradient(tmp_path):
 
 def test_change_with_itself_is_all_permanent_water(india_s1, tmp_path):
     base = plain(india_s1, tmp_path)
-    result = segment_change(str(india_s1), str(india_s1), str(tmp_path / "c.tif"), OTSU)
+    copy = tmp_path / "copy" / "india.tif"  # the same scene as another file (one file for both dates is refused)
+    copy.parent.mkdir()
+    copy.write_bytes(india_s1.read_bytes())
+    result = segment_change(str(copy), str(india_s1), str(tmp_path / "c.tif"), OTSU)
     classes = read(tmp_path / "c.tif")
     assert (classes != 1).all() and result.stats.pixels[1] == 0
     np.testing.assert_array_equal(classes == 2, base == 1)
-    assert sorted(os.listdir(tmp_path)) == ["c.tif", "plain.tif"]  # the pre-flood temp is gone
+    assert sorted(os.listdir(tmp_path)) == ["c.tif", "copy", "plain.tif"]  # the pre-flood temp is gone
 
 
 def test_change_against_a_synthetic_dry_pre_flood(spain_s1, tmp_path):

@@ -144,5 +144,5 @@ def test_evaluate_refuses_nan_probabilities_instead_of_scoring_zero(nan_checkpoi
 
 def test_unknown_device_is_refused_with_onnx(spain_s1, exported, tmp_path, capsys):
     code, err = segment(capsys, spain_s1, tmp_path / "o.tif", exported, "--device", "banana")
-    assert code == 2 and "banana" in err and "auto, cpu or cuda" in err
+    assert code == 2 and "unknown DEVICE 'banana'" in err and "auto, cpu, cuda" in err
     assert not (tmp_path / "o.tif").exists()

@@ -93,3 +93,34 @@ def test_the_worker_publishes_styles_with_the_products_never_through_a_link(qgis
                                                            SegmentOptions(method="model", model=str(tmp_path / "x.pt"),
                                                                           device="cpu")), Progress(), style_staged)
     assert not (tmp_path / "new").exists()
+
+
+@pytest.fixture
+def dataset(shared, tmp_path):
+    import shutil
+
+    root = tmp_path / "s1f11"
+    for sub in ("S1Hand", "LabelHand", "splits"):
+        shutil.copytree(shared("sen1floods11") / sub, root / sub)
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return root
+
+
+@pytest.mark.parametrize("output", ["OUTPUT_CSV", "OUTPUT_JSON"])
+def test_qgis_evaluate_never_writes_over_a_label(qgis_process, dataset, output):
+    label = dataset / "LabelHand" / "Bolivia_312675_LabelHand.tif"
+    before = label.read_bytes()
+    proc = qgis_process("run", "floodkd:evaluate", "--", "DATASET=0", f"ROOT={dataset}", "SPLIT=bolivia",
+                        "METHOD=1", f"{output}={label}")
+    assert proc.returncode != 0 and "is a file of the dataset" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert label.read_bytes() == before
+
+
+def test_qgis_training_never_writes_over_a_label(qgis_process, dataset):
+    label = dataset / "LabelHand" / "Bolivia_312675_LabelHand.tif"
+    before = label.read_bytes()
+    proc = qgis_process("run", "floodkd:trainsupervised", "--", "DATASET=0", f"ROOT={dataset}", "SPLIT=bolivia",
+                        "EPOCHS=1", f"OUTPUT={label}")
+    assert proc.returncode != 0 and "is a file of the dataset" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert label.read_bytes() == before
