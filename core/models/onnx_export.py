@@ -13,8 +13,6 @@ under ``floodkd_sha256``; loading verifies it (:func:`verify_onnx_bytes`).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
@@ -92,6 +90,17 @@ def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: 
     Uses torch's TorchScript-based exporter (``dynamo=False``), which needs the
     ``onnx`` package; batch, height and width stay dynamic.
     """
+    from ..io.destinations import Files
+    from ..io.publish import publishing
+
+    files = Files((("the ONNX model (OUTPUT)", onnx_path, (".onnx",)),))
+    with publishing(files, {"CHECKPOINT": checkpoint_path}) as pub:  # checked, locked, published like segment's
+        ckpt = _export(checkpoint_path, pub.stage(onnx_path), opset, tile)
+    return json.loads(checkpoint_metadata(ckpt))
+
+
+def _export(checkpoint_path: str, tmp: str, opset: int, tile: int) -> dict:
+    """Export the checkpoint into the new file ``tmp`` (a staged name); returns the checkpoint."""
     torch = require_torch()
     onnx = require_module("onnx", "exporting to ONNX needs the 'onnx' package: `pip install onnx==1.23.2` "
                                   "(pinned in requirements.txt; run scripts/setup.sh)")
@@ -107,10 +116,6 @@ def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: 
         def forward(self, x):
             return torch.softmax(self.net(x), dim=1)
 
-    folder = os.path.dirname(os.path.abspath(onnx_path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".floodkd-", suffix=".onnx.part", dir=folder)
-    os.close(fd)
     try:
         # The TorchScript exporter is deprecated in favour of dynamo, which needs
         # the onnxscript package as well; this one needs only onnx.
@@ -134,12 +139,8 @@ def export_onnx(checkpoint_path: str, onnx_path: str, opset: int = OPSET, tile: 
         from ..io.raster_io import _umask_permissions
 
         _umask_permissions(tmp)
-        os.replace(tmp, onnx_path)
     except FloodKDError:
         raise
     except Exception as exc:
         raise FloodKDError(f"could not export {checkpoint_path} to ONNX ({type(exc).__name__}: {exc})") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return json.loads(checkpoint_metadata(ckpt))
+    return ckpt

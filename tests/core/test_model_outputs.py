@@ -146,3 +146,23 @@ def test_unknown_device_is_refused_with_onnx(spain_s1, exported, tmp_path, capsy
     code, err = segment(capsys, spain_s1, tmp_path / "o.tif", exported, "--device", "banana")
     assert code == 2 and "unknown DEVICE 'banana'" in err and "auto, cpu, cuda" in err
     assert not (tmp_path / "o.tif").exists()
+
+
+def test_export_onnx_destinations_are_checked_like_segments(tiny_s1_checkpoint, tmp_path, capsys):
+    pytest.importorskip("onnx")
+    ckpt_copy = tmp_path / "m.onnx"  # a checkpoint that happens to be named .onnx
+    ckpt_copy.write_bytes(tiny_s1_checkpoint.read_bytes())
+    assert main(["export-onnx", str(ckpt_copy), str(ckpt_copy)]) == 2
+    assert "is the same file as CHECKPOINT" in capsys.readouterr().err
+    assert ckpt_copy.read_bytes() == tiny_s1_checkpoint.read_bytes()
+    assert main(["export-onnx", str(tiny_s1_checkpoint), str(tmp_path / "m.txt")]) == 2
+    assert "end in .onnx" in capsys.readouterr().err
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "out.onnx").symlink_to(victim)
+    assert main(["export-onnx", str(tiny_s1_checkpoint), str(tmp_path / "out.onnx")]) == 0
+    assert victim.read_text() == "precious" and not (tmp_path / "out.onnx").is_symlink()
+    (tmp_path / "out.onnx").chmod(0o444)
+    assert main(["export-onnx", str(tiny_s1_checkpoint), str(tmp_path / "out.onnx")]) == 2
+    assert "write-protected" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["m.onnx", "out.onnx", "victim.txt"]
