@@ -19,7 +19,7 @@ from .destinations import Destinations, style_sidecar
 from ..errors import InputError
 from ..progress import Progress
 from .raster_io import AtomicRaster
-from .run_files import DestinationLock, clean_stale_files, temp_path, write_new_text
+from .run_files import DestinationLock, clean_stale_files, create_new, temp_path, write_new_text
 
 # Files beside a product that would describe the replaced one: GDAL's histograms and overviews of a
 # raster; SQLite's write-ahead log of a GeoPackage (replayed onto the new file, it would corrupt it).
@@ -178,7 +178,12 @@ def _backup(final):
         else:
             os.link(final, backup)
     except OSError:
-        shutil.copy2(final, backup, follow_symlinks=False)
+        if os.path.islink(final):
+            os.symlink(os.readlink(final), backup)
+        else:  # a copy into a file created new (never through a link planted at that name)
+            with open(final, "rb") as src, os.fdopen(create_new(backup), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            shutil.copystat(final, backup)
     return backup
 
 

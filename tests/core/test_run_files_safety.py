@@ -138,3 +138,28 @@ def test_staged_files_are_created_new_and_never_through_a_link(spain_s1, tmp_pat
     otsu(spain_s1, tmp_path / "o.tif", stats_path=str(tmp_path / "s.csv"))
     assert victim.read_text() == "precious"
     assert os.path.islink(planted[0])
+
+
+def test_a_backup_copy_never_writes_through_a_planted_link(spain_s1, tmp_path, monkeypatch):
+    from floodkd.core.io import publish
+
+    otsu(spain_s1, tmp_path / "o.tif")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+
+    def no_hard_links(*args, **kwargs):  # a file system without hard links: the backup is a copy
+        raise OSError(1, "Operation not permitted")
+
+    real = publish.temp_path
+
+    def planted(folder, suffix):  # an attacker guessed the backup's name
+        path = real(folder, suffix)
+        if suffix == ".bak":
+            os.symlink(victim, path)
+        return path
+
+    monkeypatch.setattr(publish.os, "link", no_hard_links)
+    monkeypatch.setattr(publish, "temp_path", planted)
+    with pytest.raises(FileExistsError):
+        otsu(spain_s1, tmp_path / "o.tif")
+    assert victim.read_text() == "precious"
