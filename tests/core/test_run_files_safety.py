@@ -163,3 +163,43 @@ def test_a_backup_copy_never_writes_through_a_planted_link(spain_s1, tmp_path, m
     with pytest.raises(FileExistsError):
         otsu(spain_s1, tmp_path / "o.tif")
     assert victim.read_text() == "precious"
+
+
+@pytest.fixture
+def shared_folder():
+    """A folder every user may reach and write (pytest's own tmp is root's alone)."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="floodkd-shared-", dir="/tmp"))
+    folder.chmod(0o1777)  # like /tmp: everyone writes, only owners remove
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_another_users_lock_blocks_with_a_clear_message_for_a_real_second_user(spain_s1, shared_folder):
+    """As root: a lock of root's (0600) met by the user nobody, in a folder both may write."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to act as a second user")
+    folder = shared_folder
+    lock = folder / ".o.tif.floodkd-lock"
+    lock.write_text("floodkd run: process 1 on elsewhere")
+    lock.chmod(0o600)
+    scene = folder / "scene.tif"
+    scene.write_bytes(spain_s1.read_bytes())
+    scene.chmod(0o644)
+    code = ("import sys\nfrom floodkd.core.errors import InputError\nfrom floodkd.core.segment import segment_scene, "
+            "SegmentOptions\ntry:\n    segment_scene(sys.argv[1], sys.argv[2], SegmentOptions(method='otsu'))\n"
+            "except InputError as exc:\n    print(exc)\n    sys.exit(2)\n")
+    env = dict(os.environ, HOME=str(folder))
+    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c"]
+    probe = subprocess.run(nobody + ["import floodkd.core.segment"], capture_output=True, text=True, env=env)
+    if probe.returncode:
+        pytest.skip(f"the user nobody cannot import floodkd here: {probe.stderr[-300:]}")
+    proc = subprocess.run(nobody + [code, str(scene), str(folder / "o.tif")], capture_output=True, text=True,
+                          env=env)
+    assert proc.returncode == 2 and "belongs to user root" in proc.stdout, proc.stdout + proc.stderr
+    assert "Errno" not in proc.stdout
+    ok = subprocess.run(nobody + [code, str(scene), str(folder / "other.tif")], capture_output=True, text=True,
+                        env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr  # only that destination is blocked
