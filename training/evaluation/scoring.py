@@ -200,7 +200,7 @@ def evaluate(dataset, predictor="otsu", *, device: str = "auto", threshold: floa
     check_probability(threshold)
     files = Files((("--csv (OUTPUT_CSV)", csv_path, (".csv",)), ("--panel (OUTPUT_PANEL)", panel_path, (".png",)),
                    ("OUTPUT_JSON", json_path, (".json",))), protect=tuple(protect))
-    model_path = str(predictor) if isinstance(predictor, (str, os.PathLike)) else None
+    model_path = str(predictor) if isinstance(predictor, (str, os.PathLike)) and os.path.exists(predictor) else None
     if not files.named():
         return _evaluate(dataset, predictor, device, threshold, panel_ids, progress)
     with publishing(files, {"MODEL": model_path}, progress=progress) as pub:
