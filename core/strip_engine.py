@@ -23,7 +23,7 @@ from .predict.tiling import blend_weights, tile_starts
 
 WATER = FLOOD  # what the network finds; context layers may turn it into PERMANENT
 PROB_NODATA = -1.0
-READ_AHEAD = 2  # strips decoded ahead of the network (each about 2.3x a strip of input)
+READ_AHEAD = 1  # strips of tile batches waiting for the network (the reader builds the next meanwhile)
 WRITE_BEHIND = 2  # strips waiting for compression
 
 

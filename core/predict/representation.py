@@ -48,11 +48,25 @@ def model_input_torch(raw, valid, bands):
     import torch
 
     _check(raw, bands)
-    shape = (1, len(bands), 1, 1)
-    low = torch.tensor([s.low for s in bands], dtype=torch.float32, device=raw.device).reshape(shape)
-    high = torch.tensor([s.high for s in bands], dtype=torch.float32, device=raw.device).reshape(shape)
-    span = torch.tensor([np.float32(s.high - s.low) for s in bands], device=raw.device).reshape(shape)
+    low, high, span = _band_tensors(tuple(bands), raw.device)
     x = torch.fmax(raw, low)
     x = torch.minimum(torch.maximum(x, low), high)  # np.clip, band by band
     x = (x - low) / span
     return x.masked_fill(~valid[:, None], 0.0)
+
+
+_BAND_TENSORS = {}
+
+
+def _band_tensors(bands, device):
+    """(low, high, high - low) as (1, C, 1, 1) float32 tensors on ``device``, made once (no copy per batch)."""
+    key = (bands, str(device))
+    if key not in _BAND_TENSORS:
+        import torch
+
+        def column(values):
+            return torch.tensor(np.array(values, np.float32), device=device).reshape(1, len(bands), 1, 1)
+
+        _BAND_TENSORS[key] = (column([s.low for s in bands]), column([s.high for s in bands]),
+                              column([s.high - s.low for s in bands]))
+    return _BAND_TENSORS[key]
