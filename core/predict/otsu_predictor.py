@@ -42,7 +42,7 @@ class OtsuPredictor:
     def prepare(self, source, progress: Progress, strip: int = 1024):
         hist = np.zeros(len(self.edges) - 1, np.int64)
         vh_index = [n for n in source.band_names].index("VH")
-        with source.open() as ds:
+        with source.open(decode_threads=0) as ds:  # GDAL decodes each strip's blocks on all CPUs
             for top in range(0, source.height, strip):
                 progress.check_cancelled()
                 h = min(strip, source.height - top)
