@@ -99,23 +99,9 @@ class TorchPredictor:
         dB clipping, scaling and masking run there (representation.model_input_torch, the
         same values as on the CPU); the probability stays on the GPU."""
         torch = require_torch()
-        from .representation import model_input_torch
-
-        n, c, h, w = raw.shape
-        ph, pw = (-h) % self.multiple, (-w) % self.multiple
-        if ph >= h or pw >= w:  # a tile smaller than the padding (a tiny scene): numpy reflects it
-            from .representation import model_input
-
-            x = model_input(raw, valid, self.bands, self.ckpt)
-            raw, valid = np.pad(x, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect"), None
-            ph = pw = 0
+        h, w = raw.shape[-2:]
         with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(raw)).pin_memory().to(self.device, non_blocking=True)
-            if valid is not None:
-                vt = torch.from_numpy(np.ascontiguousarray(valid)).pin_memory().to(self.device, non_blocking=True)
-                x = model_input_torch(x, vt, self.bands)
-            if ph or pw:
-                x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="reflect")
+            x = input_on_device(raw, valid, self.bands, self.ckpt, self.multiple, self.device, pin=True)
             with torch.autocast("cuda", dtype=torch.float16):
                 probs = self._forward(x)
             return probs[:, self.water, :h, :w].float()
@@ -123,3 +109,30 @@ class TorchPredictor:
     def describe(self):
         return {"method": "model", "model": self.path, "device": self.device,
                 "arch": self.ckpt["arch"], "encoder": self.ckpt["encoder"]}
+
+
+def input_on_device(raw, valid, bands, ckpt, multiple: int, device: str, pin: bool = False):
+    """The network input of ``raw`` (N, C, H, W) float32 and ``valid`` (N, H, W), made on ``device``
+    and reflect-padded to a multiple of ``multiple``: the same values as numpy's model_input + np.pad.
+
+    Only raw values and the mask are copied (``pin``: through pinned memory, without waiting).
+    """
+    torch = require_torch()
+    from .representation import model_input, model_input_torch
+
+    n, c, h, w = raw.shape
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph >= h or pw >= w:  # a tile smaller than the padding (a tiny scene): numpy reflects it
+        raw = np.pad(model_input(raw, valid, bands, ckpt), ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
+        valid, ph, pw = None, 0, 0
+
+    def to_device(array):
+        t = torch.from_numpy(np.ascontiguousarray(array))
+        return (t.pin_memory() if pin else t).to(device, non_blocking=pin)
+
+    x = to_device(raw)
+    if valid is not None:
+        x = model_input_torch(x, to_device(valid), bands)
+    if ph or pw:
+        x = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="reflect")
+    return x

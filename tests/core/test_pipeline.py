@@ -128,3 +128,19 @@ def test_threshold_probability_in_place_gives_the_same_bits():
         new = below_threshold_probability(vh, threshold)
         assert new.dtype == np.float32
         np.testing.assert_array_equal(new.view(np.uint32), old.view(np.uint32))
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 37, 41), (1, 2, 5, 20)], ids=["padded", "smaller than the padding"])
+def test_gpu_input_path_gives_the_numpy_input_bit_for_bit(shape):
+    """torch_predictor.input_on_device (what runs on CUDA), here with torch on the CPU."""
+    torch = pytest.importorskip("torch")
+    from floodkd.core.predict.torch_predictor import input_on_device
+
+    raw, valid = awkward_raw(S1_BANDS, seed=5)
+    raw, valid = np.ascontiguousarray(raw[:shape[0], :, :shape[2], :shape[3]]), valid[:shape[0], :shape[2], :shape[3]]
+    expected = np.pad(old_model_input(raw, valid, S1_BANDS), ((0, 0), (0, 0), (0, (-shape[2]) % 16),
+                                                              (0, (-shape[3]) % 16)), mode="reflect")
+    with torch.inference_mode():
+        got = input_on_device(raw, valid, S1_BANDS, {}, 16, "cpu").numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got.view(np.uint32), expected.view(np.uint32))
