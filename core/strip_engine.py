@@ -15,7 +15,7 @@ from rasterio.windows import Window
 
 from .classes import DRY, FLOOD, NODATA, PERMANENT
 from .geo.area import CellAreas
-from .predict.common import check_finite_probabilities
+from .predict.common import check_finite_probabilities, cpu_threads
 from .io.strip_reader import read_strips, strip_tile_batches
 from .blending import make_blend
 from .pipeline import Clock, Pipeline
@@ -60,7 +60,8 @@ def run_strips(source, predictor, options, out, prob, result, progress, masks=No
 
     def strips():  # in the reader thread, with its own dataset handle
         with source.open(decode_threads=options.threads) as ds:
-            for top, data, valid in clock.timed("read", read_strips(ds, source, rows, th, options.chunk_width)):
+            bands = read_strips(ds, source, rows, th, options.chunk_width, cpu_threads(options.threads))
+            for top, data, valid in clock.timed("read", bands):
                 with clock("batch"):
                     batches = list(strip_tile_batches(data, valid, cols, tw, batch_size))
                 del data  # the batches hold copies: one strip less in memory while the queue is full

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from rasterio.windows import Window
 
-from .raster_io import read_block
+from .raster_io import _read_checked, _valid_in_db
 
 MIN_BAND_ROWS = 256  # striped files (a few rows a block) are read this many rows at a time
 MAX_BAND_ROWS = 1024  # taller blocks (one strip for a whole image) are not read whole
@@ -27,15 +27,27 @@ def band_rows(block_rows: int) -> int:
     return block_rows * max(1, -(-MIN_BAND_ROWS // block_rows))
 
 
-def read_strips(ds, source, tops, tile_h: int, chunk_width: int = 0):
+def read_strips(ds, source, tops, tile_h: int, chunk_width: int = 0, threads: int = 1):
     """Yield ``(top, data, valid)`` for each strip top in ``tops`` (ascending), in order.
 
     ``data`` is (C, tile_h, width) float32 dB with invalid pixels 0, ``valid``
     (tile_h, width) bool, exactly what ``read_block`` returns for the strip's
     window. Each file row is read once; ``chunk_width`` > 0 splits the reads
     into column windows of about that width (whole blocks), bounding GDAL's
-    temporaries on very wide scenes.
+    temporaries on very wide scenes. ``threads`` > 1 converts each band of
+    rows to dB in that many row chunks at once (numpy releases the GIL; the
+    conversion is per pixel, so the values are the same).
     """
+    if threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads, thread_name_prefix="floodkd-convert") as pool:
+            yield from _strips(ds, source, tops, tile_h, chunk_width, pool, threads)
+    else:
+        yield from _strips(ds, source, tops, tile_h, chunk_width, None, 1)
+
+
+def _strips(ds, source, tops, tile_h, chunk_width, pool, threads):
     step = band_rows(ds.block_shapes[0][0])
     block_w = ds.block_shapes[0][1]
     chunk = source.width if not chunk_width else max(block_w, chunk_width // block_w * block_w)
@@ -46,22 +58,26 @@ def read_strips(ds, source, tops, tile_h: int, chunk_width: int = 0):
         while next_row < bottom:
             # Bands end on file rows that are multiples of ``step`` (block-aligned), whatever the crop.
             end = min(source.height, (source.row_off + next_row) // step * step + step - source.row_off)
-            bands.append((next_row, *_read_band(ds, source, next_row, end - next_row, chunk)))
+            bands.append((next_row, *_read_band(ds, source, next_row, end - next_row, chunk, pool, threads)))
             next_row = end
         while bands and bands[0][0] + bands[0][1].shape[1] <= top:
             bands.pop(0)  # wholly above this strip: no later strip needs it
         yield (top, *_cut(bands, top, bottom))
 
 
-def _read_band(ds, source, row: int, rows: int, chunk: int):
+def _read_band(ds, source, row: int, rows: int, chunk: int, pool, threads: int):
     if chunk >= source.width:
-        return read_block(ds, source, Window(0, row, source.width, rows))
-    data = np.empty((len(source.band_indexes), rows, source.width), np.float32)
-    valid = np.empty((rows, source.width), bool)
-    for left in range(0, source.width, chunk):
-        right = min(source.width, left + chunk)
-        data[:, :, left:right], valid[:, left:right] = read_block(ds, source, Window(left, row, right - left, rows))
-    return data, valid
+        data = _read_checked(ds, source, Window(0, row, source.width, rows))
+    else:
+        data = np.empty((len(source.band_indexes), rows, source.width), np.float32)
+        for left in range(0, source.width, chunk):
+            right = min(source.width, left + chunk)
+            data[:, :, left:right] = _read_checked(ds, source, Window(left, row, right - left, rows))
+    if pool is None:
+        return data, _valid_in_db(data, source)
+    step = -(-rows // (2 * threads))
+    parts = [pool.submit(_valid_in_db, data[:, a:a + step], source) for a in range(0, rows, step)]
+    return data, np.concatenate([p.result() for p in parts])
 
 
 def _cut(bands, top: int, bottom: int):

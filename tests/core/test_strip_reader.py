@@ -28,22 +28,25 @@ LAYOUTS = {"tiled 128": dict(tiled=True, blockxsize=128, blockysize=128),
            "one strip": dict(blockysize=700)}
 
 
+@pytest.mark.parametrize("threads,units", [(1, "db"), (3, "db"), (3, "linear")])
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("tile,overlap,chunk", [(256, 64, 0), (100, 37, 150), (700, 0, 0)])
-def test_strips_equal_their_windows_read_alone(tmp_path, layout, tile, overlap, chunk):
+def test_strips_equal_their_windows_read_alone(tmp_path, layout, tile, overlap, chunk, threads, units):
     path = scene(tmp_path / "s.tif", LAYOUTS[layout])
     source = inspect_sar(str(path))
+    source.units = units  # linear: log10 of the positive values, the negative ones invalid
     source.row_off, source.col_off, source.height, source.width = 45, 17, 610, 480  # a crop, off the blocks
     tops = tile_starts(source.height, tile, overlap)
     th = min(tile, source.height)
     with rasterio.open(path) as ds:
-        strips = list(read_strips(ds, source, tops, th, chunk))
+        strips = list(read_strips(ds, source, tops, th, chunk, threads))
         assert [s[0] for s in strips] == tops
         for top, data, valid in strips:
             expected, expected_valid = read_block(ds, source, Window(0, top, source.width, th))
             np.testing.assert_array_equal(data, expected)
             np.testing.assert_array_equal(valid, expected_valid)
-    assert 0 < strips[0][2].mean() < 1  # nodata and valid both present
+    valid_share = np.mean([s[2].mean() for s in strips])
+    assert 0 < valid_share < 1  # nodata and valid both present
 
 
 def test_band_rows_read_whole_blocks():
