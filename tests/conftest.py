@@ -120,3 +120,29 @@ def file_size_limit():
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
         return limit
     return make
+
+
+@pytest.fixture(scope="session")
+def exported_onnx(tiny_s1_checkpoint, tmp_path_factory):
+    """The tiny checkpoint exported once with ``floodkd export-onnx``; tests alter copies elsewhere."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from floodkd.cli.main import main
+
+    path = tmp_path_factory.mktemp("onnx") / "m.onnx"
+    assert main(["export-onnx", str(tiny_s1_checkpoint), str(path)]) == 0
+    return path
+
+
+@pytest.fixture
+def writable_sen1floods11(shared, tmp_path):
+    """A writable copy of the Sen1Floods11 hand-labelled chips (S1, labels, splits), as a user's own data."""
+    import shutil
+
+    root = tmp_path / "s1f11"
+    src = shared("sen1floods11")
+    for sub in ("S1Hand", "LabelHand", "splits"):
+        shutil.copytree(src / sub, root / sub)
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return root

@@ -1,7 +1,6 @@
 """evaluate and quicklook outputs go through segment's destination checks (issue 16): never an input, a
 dataset file or a model, never through a link, published all or none, protected files refused."""
 import os
-import shutil
 import stat
 
 import pytest
@@ -10,15 +9,8 @@ from floodkd.cli.main import main
 
 
 @pytest.fixture
-def dataset(shared, tmp_path):
-    """A writable copy of the Sen1Floods11 hand-labelled chips (S1, labels, splits)."""
-    root = tmp_path / "s1f11"
-    src = shared("sen1floods11")
-    for sub in ("S1Hand", "LabelHand", "splits"):
-        shutil.copytree(src / sub, root / sub)
-    for path in root.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)  # a user's own data, writable
-    return root
+def dataset(writable_sen1floods11):
+    return writable_sen1floods11
 
 
 def run(capsys, *args):

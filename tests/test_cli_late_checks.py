@@ -157,13 +157,9 @@ def test_random_bytes_are_not_called_python_objects(capsys, spain_s1, tmp_path):
     assert code == 2 and "not a PyTorch checkpoint" in text and "Python objects" not in text, text
 
 
-@pytest.fixture(scope="module")
-def exported(tiny_s1_checkpoint, tmp_path_factory):
-    pytest.importorskip("onnx")
-    pytest.importorskip("onnxruntime")
-    path = tmp_path_factory.mktemp("onnx") / "m.onnx"
-    assert main(["export-onnx", str(tiny_s1_checkpoint), str(path)]) == 0
-    return path
+@pytest.fixture
+def exported(exported_onnx):
+    return exported_onnx
 
 
 def small_graph(exported, rank3):

@@ -119,14 +119,9 @@ def test_distill_with_a_missing_teacher_does_not_suggest_the_bundled_default(tmp
     assert code == 2 and "missing_teacher.pt" in err and "--teacher" in err and "bundled default" not in err
 
 
-@pytest.fixture(scope="module")
-def exported(tiny_s1_checkpoint, tmp_path_factory):
-    """One export for the module; tests write their altered copies elsewhere."""
-    pytest.importorskip("onnx")
-    pytest.importorskip("onnxruntime")
-    path = tmp_path_factory.mktemp("onnx") / "m.onnx"
-    assert main(["export-onnx", str(tiny_s1_checkpoint), str(path)]) == 0
-    return path
+@pytest.fixture
+def exported(exported_onnx):
+    return exported_onnx
 
 
 def largest_initializer(path):

@@ -13,13 +13,9 @@ BUNDLED_ONNX = os.path.join(os.path.dirname(__file__), "..", "..", "resources", 
                             "floodkd_s1_student.onnx")
 
 
-@pytest.fixture(scope="module")
-def exported(tiny_s1_checkpoint, tmp_path_factory):
-    pytest.importorskip("onnx")
-    pytest.importorskip("onnxruntime")
-    path = tmp_path_factory.mktemp("onnx") / "m.onnx"
-    assert main(["export-onnx", str(tiny_s1_checkpoint), str(path)]) == 0
-    return path
+@pytest.fixture
+def exported(exported_onnx):
+    return exported_onnx
 
 
 def segment(capsys, scene, out, model, *more):

@@ -1,7 +1,6 @@
 """Training outputs (checkpoint, .last.pt, logs, curves) get segment's destination checks, and impossible
 settings are refused before any work (issue 16)."""
 import os
-import shutil
 import stat
 
 import numpy as np
@@ -13,14 +12,8 @@ from floodkd.cli.main import main  # noqa: E402
 
 
 @pytest.fixture
-def dataset(shared, tmp_path):
-    root = tmp_path / "s1f11"
-    src = shared("sen1floods11")
-    for sub in ("S1Hand", "LabelHand", "splits"):
-        shutil.copytree(src / sub, root / sub)
-    for path in root.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return root
+def dataset(writable_sen1floods11):
+    return writable_sen1floods11
 
 
 def train(capsys, root, out, *more, command="train-supervised"):
