@@ -78,6 +78,8 @@ def test_block_sample_spreads_whole_blocks_over_a_large_scene(tmp_path, monkeypa
     monkeypatch.setattr(block_sample, "SAMPLE_PIXELS", 64 * 256)  # as 4 Mpx of a scene 156x larger
     data, valid = decimated_values(source, in_db=False)
     assert data.shape == (2, 1, 64 * 256)
+    monkeypatch.setattr(block_sample, "MAX_VALUES", 64 * 256 // 3)
+    assert decimated_values(source, in_db=False)[0].shape == (2, 1, -(-64 * 256 // 4))  # every 4th value
     full = rasterio.open(path).read()
     assert abs(float(np.median(data[0][valid])) - float(np.nanmedian(full[0][np.isfinite(full).all(0)]))) < 0.2
 
