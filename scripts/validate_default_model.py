@@ -42,6 +42,8 @@ def main(argv=None):
     ap.add_argument("--extra", nargs="*", default=[], metavar="NAME=PATH", help="more models (not held out)")
     ap.add_argument("--student-tag", default="", help="score student<TAG>_s*.last.pt (a distillation variant)")
     ap.add_argument("--json")
+    ap.add_argument("--cache", help="JSON file keeping each model's counts per case between runs "
+                                    "(default: RUNS/validation_cache.json; 'none' to score everything again)")
     args = ap.parse_args(argv)
 
     from floodkd.training.data.etci import Etci2021
@@ -66,17 +68,31 @@ def main(argv=None):
         return Methods({**fixed, "supervised": runs(folder, "supervised"),
                         "student": runs(folder, "student" + args.student_tag)})
 
+    cache_path = None if args.cache == "none" else (args.cache or os.path.join(args.runs, "validation_cache.json"))
+    cache = {}
+    if cache_path and os.path.isfile(cache_path):
+        with open(cache_path) as fh:
+            cache = json.load(fh)
+
+    def save_cache():
+        if cache_path and os.path.isdir(os.path.dirname(os.path.abspath(cache_path))):
+            with open(cache_path + ".tmp", "w") as fh:
+                json.dump(cache, fh)
+            os.replace(cache_path + ".tmp", cache_path)
+
     rows, violations, result = [], [], {}
     for key, (label, dataset) in sources.items():
         methods = fold_methods(key)
-        scores = score_case(dataset, methods, label)
+        scores = score_case(dataset, methods, label, cache)
+        save_cache()
         rows.append((f"held out: {label}", scores, ""))
         violations += rule_violations(label, scores, models)
         result[label] = scores
         print(f"[scored] {label}", file=sys.stderr, flush=True)
     methods = fold_methods("sen1floods11")
     for case in stress_cases(s1f):
-        scores = score_case(case, methods, case.name)
+        scores = score_case(case, methods, case.name, cache)
+        save_cache()
         rows.append((f"stress: {case.name}", scores, f" ({len(case)} chips)" if len(case) != len(s1f) else ""))
         violations += rule_violations(case.name, scores, models)
         result["stress: " + case.name] = scores

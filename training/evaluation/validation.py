@@ -56,9 +56,38 @@ class Methods:
         return (self._models[key](raw) >= 0.5) & raw.valid
 
 
-def score_case(dataset, methods: Methods, case: str | None = None) -> dict:
-    """{method: {"score": mean, "sd": sd, "n": seeds, "chips": {source chip: mean}}} on ``dataset``."""
+def _key(case, run):
+    import os
+
+    stamp = os.path.getmtime(run) if os.path.isfile(run) else 0
+    return f"{case}|{run}|{stamp}"
+
+
+def _counts(dataset, methods, name, run):
+    """{source chip: [tp, fp, fn, tn]} of one method run on every chip of ``dataset``."""
+    per = {}
+    for i in range(len(dataset)):
+        raw = dataset.load_raw(i)
+        water = methods.water(name, run, raw, dataset)
+        conf = Confusion().update(water.astype(np.int64), raw.label)
+        per.setdefault(_source(raw.id), Confusion()).merge(conf)
+    return {c: [v.tp, v.fp, v.fn, v.tn] for c, v in per.items()}
+
+
+def _confusion(counts) -> Confusion:
+    conf = Confusion()
+    conf.tp, conf.fp, conf.fn, conf.tn = (int(v) for v in counts)
+    return conf
+
+
+def score_case(dataset, methods: Methods, case: str | None = None, cache: dict | None = None) -> dict:
+    """{method: {"score": mean, "sd": sd, "n": seeds, "chips": {source chip: mean}}} on ``dataset``.
+
+    ``cache`` (a dict, e.g. loaded from JSON) keeps each run's confusion counts per case,
+    keyed by the model file's modification time, so reruns score only what changed.
+    """
     case = case or dataset.name
+    cache = {} if cache is None else cache
     out = {}
     for name, runs in methods.methods.items():
         runs = [runs] if isinstance(runs, str) else list(runs)
@@ -66,13 +95,13 @@ def score_case(dataset, methods: Methods, case: str | None = None) -> dict:
             continue
         pooled, chips = [], {}
         for run in runs:
-            total, per = Confusion(), {}
-            for i in range(len(dataset)):
-                raw = dataset.load_raw(i)
-                water = methods.water(name, run, raw, dataset)
-                conf = Confusion().update(water.astype(np.int64), raw.label)
+            key = _key(case, run)
+            if key not in cache:
+                cache[key] = _counts(dataset, methods, name, run)
+            per = {c: _confusion(v) for c, v in cache[key].items()}
+            total = Confusion()
+            for conf in per.values():
                 total.merge(conf)
-                per.setdefault(_source(raw.id), Confusion()).merge(conf)
             pooled.append(_metric(total, case))
             for chip, conf in per.items():
                 chips.setdefault(chip, []).append(_metric(conf, case))
