@@ -63,15 +63,18 @@ def _key(case, run):
     return f"{case}|{run}|{stamp}"
 
 
-def _counts(dataset, methods, name, run):
-    """{source chip: [tp, fp, fn, tn]} of one method run on every chip of ``dataset``."""
-    per = {}
+def _counts(dataset, methods, todo) -> dict:
+    """{(name, run): {source chip: [tp, fp, fn, tn]}} for every (name, run) in ``todo``; each chip read once."""
+    out = {job: {} for job in todo}
     for i in range(len(dataset)):
         raw = dataset.load_raw(i)
-        water = methods.water(name, run, raw, dataset)
-        conf = Confusion().update(water.astype(np.int64), raw.label)
-        per.setdefault(_source(raw.id), Confusion()).merge(conf)
-    return {c: [v.tp, v.fp, v.fn, v.tn] for c, v in per.items()}
+        for name, run in todo:
+            water = methods.water(name, run, raw, dataset)
+            conf = Confusion().update(water.astype(np.int64), raw.label)
+            per = out[(name, run)].setdefault(_source(raw.id), [0, 0, 0, 0])
+            for k, v in enumerate((conf.tp, conf.fp, conf.fn, conf.tn)):
+                per[k] += v
+    return out
 
 
 def _confusion(counts) -> Confusion:
@@ -88,6 +91,10 @@ def score_case(dataset, methods: Methods, case: str | None = None, cache: dict |
     """
     case = case or dataset.name
     cache = {} if cache is None else cache
+    todo = [(name, run) for name, runs in methods.methods.items()
+            for run in ([runs] if isinstance(runs, str) else runs) if _key(case, run) not in cache]
+    for (name, run), counts in _counts(dataset, methods, todo).items():
+        cache[_key(case, run)] = counts
     out = {}
     for name, runs in methods.methods.items():
         runs = [runs] if isinstance(runs, str) else list(runs)
@@ -95,10 +102,7 @@ def score_case(dataset, methods: Methods, case: str | None = None, cache: dict |
             continue
         pooled, chips = [], {}
         for run in runs:
-            key = _key(case, run)
-            if key not in cache:
-                cache[key] = _counts(dataset, methods, name, run)
-            per = {c: _confusion(v) for c, v in cache[key].items()}
+            per = {c: _confusion(v) for c, v in cache[_key(case, run)].items()}
             total = Confusion()
             for conf in per.values():
                 total.merge(conf)
