@@ -31,7 +31,15 @@ DEFAULT = os.path.join(ROOT, "resources", "models", "floodkd_s1_student.pt")
 
 
 def runs(folder, kind):
-    return sorted(glob.glob(os.path.join(folder, f"{kind}_s[0-9].last.pt")))
+    """The last-epoch checkpoints of finished runs (a run still training is left out)."""
+    import torch
+
+    done = []
+    for path in sorted(glob.glob(os.path.join(folder, f"{kind}_s[0-9].last.pt"))):
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+        if ck.get("epoch") == ck.get("training", {}).get("epochs"):
+            done.append(path)
+    return done
 
 
 def main(argv=None):
