@@ -2,8 +2,10 @@
 
 MEASURED holds the water IoU of `floodkd segment` (no --model) against LabelHand, measured
 when the model was bundled (resources/models/floodkd_s1_student.md); the margin allows
-for platform differences, not for a worse model. Chips added to ../shared/data later are
-checked for a sane water fraction only.
+for platform differences, not for a worse model. Since issue 13 the default is trained on
+these chips too (every source in ../shared/data), so these numbers check the bundle, not
+generalisation: scripts/validate_default_model.py holds the held-out figures. Chips added
+to ../shared/data later are checked for a sane water fraction only.
 """
 import json
 import os
@@ -18,7 +20,7 @@ from floodkd.core.predict.factory import DEFAULT_MODEL, default_model_path
 from floodkd.cli.main import main
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "sen1floods11"
-MEASURED = {"Spain_7370579": 0.6395, "India_900498": 0.7927, "Bolivia_312675": 0.2073}
+MEASURED = {"Spain_7370579": 0.6387, "India_900498": 0.7833, "Bolivia_312675": 0.0630}
 MARGIN = 0.02
 MAX_BYTES = 8 * 2**20
 
@@ -35,8 +37,10 @@ def test_bundled_checkpoint_is_a_small_dual_pol_db_student():
     assert os.path.getsize(DEFAULT_MODEL) <= MAX_BYTES
     ckpt = load_checkpoint(DEFAULT_MODEL)
     assert [(b.name, b.units) for b in checkpoint_bands(ckpt)] == [("VV", "dB"), ("VH", "dB")]
-    assert ckpt["role"] == "student" and ckpt["in_channels"] == 2 and ckpt["input_transform"] == "clip_scale"
-    assert ckpt["arch"] == "tinyunet" and ckpt["training"]["teacher"] and ckpt["metrics"]["validation"]
+    assert ckpt["role"] in ("student", "supervised") and ckpt["in_channels"] == 2
+    assert ckpt["input_transform"] == "clip_scale" and ckpt["arch"] == "tinyunet"
+    assert ckpt["model_kwargs"] == {"width": 24} and ckpt["metrics"]["validation"]
+    assert "wind" in ckpt["training"]["augmentation"] and ckpt["metrics"]["validation_rule"]["clear_iou"] == 0.6
     model = model_from_checkpoint(ckpt)
     params = sum(p.numel() for p in model.parameters())
     assert params < 2_000_000, params
@@ -76,21 +80,42 @@ def test_evaluate_without_model_or_method_scores_the_default(capsys):
     assert main(["evaluate", "--dataset", "sen1floods11", "--root", str(DATA), "--method", "threshold", "--json"]) == 0
     threshold = json.loads(capsys.readouterr().out)
     assert default["n_chips"] == otsu["n_chips"] == threshold["n_chips"] == len(labelled_chips())
-    # the default model must clear both baselines on the labelled chips here
+    # the default model must clear both baselines on the labelled chips here (which it was trained on)
     assert default["water_iou"] > max(otsu["water_iou"], threshold["water_iou"]) + 0.03, (default, otsu, threshold)
 
 
-def test_default_model_is_dry_on_a_dry_chip_and_wet_on_open_water():
+def test_default_model_is_dry_on_dry_land_and_wet_on_calm_and_windy_water():
+    """Speckled synthetic chips: land (VV -8, VH -15 dB), calm water (-21, -28) and wind-roughened water
+    whose VV is as bright as land (-11, -26: the issue-13 failure; the previous default marked 0 % of it)."""
     import torch
 
     ckpt = load_checkpoint(DEFAULT_MODEL)
-    model = model_from_checkpoint(ckpt)
+    model = model_from_checkpoint(ckpt).eval()
     from floodkd.core.predict.representation import model_input
 
     rng = np.random.default_rng(0)
-    land = np.stack([rng.normal(-8, 2.5, (128, 128)), rng.normal(-15, 2.5, (128, 128))]).astype(np.float32)
-    water = np.stack([rng.normal(-21, 2.5, (128, 128)), rng.normal(-28, 2.5, (128, 128))]).astype(np.float32)
-    x = model_input(np.stack([land, water]), np.ones((2, 128, 128), bool), checkpoint_bands(ckpt), ckpt)
+    chips = [np.stack([rng.normal(vv, 2.5, (128, 128)), rng.normal(vh, 2.5, (128, 128))]).astype(np.float32)
+             for vv, vh in ((-8, -15), (-21, -28), (-11, -26))]
+    x = model_input(np.stack(chips), np.ones((3, 128, 128), bool), checkpoint_bands(ckpt), ckpt)
     with torch.no_grad():
-        p = torch.softmax(model(torch.from_numpy(x)), 1)[:, 1].mean((1, 2)).numpy()
-    assert p[0] < 0.1 and p[1] > 0.9, p
+        wet = (torch.softmax(model(torch.from_numpy(x)), 1)[:, 1] >= 0.5).float().mean((1, 2)).numpy()
+    assert wet[0] < 0.01 and wet[1] > 0.98 and wet[2] > 0.9, wet  # measured: 0.000, 0.997, 0.955
+
+
+def test_default_finds_wind_roughened_water_that_vh_shows(shared):
+    """The issue-13 failure: water with bright VV (wind) and dark VH. On the labelled chip where the fixed
+    VH threshold is clear (India, IoU 0.66), raising VV over the water by 8 dB (VH untouched) must leave
+    the model within 0.02 of that threshold (the VH rule of scripts/validate_default_model.py)."""
+    from floodkd.training.data.sen1floods11 import Sen1Floods11
+    from floodkd.training.evaluation.stress import stress_cases
+    from floodkd.training.evaluation.validation import Methods, rule_violations, score_case
+
+    data = Sen1Floods11(str(shared("sen1floods11")), "all", label_source="hand")
+    data.ids = [c for c in data.ids if c == "India_900498"]
+    if not data.ids:
+        pytest.skip("India_900498 is not in ../shared/data")
+    methods = Methods({"threshold": "threshold", "default": [DEFAULT_MODEL]})
+    for case in stress_cases(data, cases=["clean", "wind VV +4 dB", "wind VV +8 dB"]):
+        scores = score_case(case, methods)
+        assert scores["threshold"]["score"] >= 0.6, scores      # water is clear in VH here
+        assert not rule_violations(case.name, scores, ["default"]), (case.name, scores)
