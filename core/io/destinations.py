@@ -223,14 +223,7 @@ def check_files(files: Files, inputs: dict):
             if _same_file(path, other):
                 raise InputError(f"{label} {path} and {other_label} {other} are the same file; "
                                  "give each its own path.")
-    for label, source in inputs.items():
-        if not source:
-            continue
-        for read in _files_read_by(source):
-            for role, path in named:
-                if _same_file(path, read):
-                    raise InputError(f"{role} {path} is the same file as {label} {source}: writing it would "
-                                     "destroy that input. Choose another destination.")
+    _check_not_inputs(named, inputs)
     for folder in files.protect:
         if not folder:
             continue

@@ -96,15 +96,8 @@ def test_the_worker_publishes_styles_with_the_products_never_through_a_link(qgis
 
 
 @pytest.fixture
-def dataset(shared, tmp_path):
-    import shutil
-
-    root = tmp_path / "s1f11"
-    for sub in ("S1Hand", "LabelHand", "splits"):
-        shutil.copytree(shared("sen1floods11") / sub, root / sub)
-    for path in root.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return root
+def dataset(writable_sen1floods11):
+    return writable_sen1floods11
 
 
 @pytest.mark.parametrize("output", ["OUTPUT_CSV", "OUTPUT_JSON"])
