@@ -35,6 +35,9 @@ HELP = {
 }
 METRICS = ("water_iou", "miou", "f1", "accuracy", "n_chips")
 
+# No worker job for evaluate yet; loading torch in desktop QGIS would crash it.
+PT_IN_DESKTOP = ("in desktop QGIS a .pt checkpoint cannot be evaluated (PyTorch would crash QGIS): export it "
+                 "with 'Export a model to ONNX' and evaluate the .onnx, or evaluate it with qgis_process.")
 
 class EvaluateAlgorithm(TrainingGroup):
     DATASET, ROOT, SPLIT, MODEL, METHOD, DEVICE = "DATASET", "ROOT", "SPLIT", "MODEL", "METHOD", "DEVICE"
@@ -59,9 +62,7 @@ class EvaluateAlgorithm(TrainingGroup):
         model = self.parameterAsFile(parameters, self.MODEL, context) if method == "model" else ""
         problem = model_problem(model, method) if ok else None
         if ok and not problem and model and not model.lower().endswith(".onnx") and not torch_in_process():
-            # No worker job for evaluate yet; loading torch here would crash desktop QGIS.
-            problem = ("in desktop QGIS a .pt checkpoint cannot be evaluated (PyTorch would crash QGIS): export "
-                       "it with 'Export a model to ONNX' and evaluate the .onnx, or evaluate it with qgis_process.")
+            problem = PT_IN_DESKTOP
         return (False, problem) if problem else (ok, message)
 
     def createInstance(self):  # noqa: N802
@@ -88,6 +89,7 @@ class EvaluateAlgorithm(TrainingGroup):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         from ..core.predict.model_choice import bundled_model, why_no_bundled_model
+        from ..core.predict.runtimes import torch_in_process
         from ..training.data.catalog import open_evaluation_dataset
         from ..training.evaluation.scoring import model_needs_s2
         from ..training.evaluation.scoring import evaluate
@@ -99,6 +101,9 @@ class EvaluateAlgorithm(TrainingGroup):
             if model is None:
                 raise QgsProcessingException(for_qgis(f"METHOD model with an empty MODEL: {why_no_bundled_model()}; "
                                                       "give MODEL or choose METHOD otsu or threshold"))
+            if not model.lower().endswith(".onnx") and not torch_in_process():
+                # An empty MODEL means the bundled .pt where onnxruntime is missing: the same refusal.
+                raise QgsProcessingException(PT_IN_DESKTOP)
         kind = DATASETS[self.parameterAsEnum(parameters, self.DATASET, context)]
         root = self.parameterAsFile(parameters, self.ROOT, context)
         split = self.parameterAsString(parameters, self.SPLIT, context)
