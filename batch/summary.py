@@ -10,7 +10,7 @@ import csv
 import os
 
 from ..core.io.destinations import check_file_destination
-from ..core.io.run_files import DestinationLock, temp_path
+from ..core.io.run_files import DestinationLock, create_temp
 
 COLUMNS = ("scene", "output", "status", "message", "water_km2", "valid_km2", "seconds", "worker")
 NAME = "summary.csv"
@@ -29,19 +29,19 @@ def check_summary(path: str, scenes) -> DestinationLock:
 
 
 def previous_rows(path: str) -> dict:
-    """{output: row} of the scenes a previous batch in this folder mapped (status ok), for the skipped ones."""
+    """{output: row} of the scenes a previous batch in this folder mapped (status ok, or skipped then), for the skipped ones."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
-            return {r["output"]: r for r in csv.DictReader(f) if r.get("status") == "ok"}
+            return {r["output"]: r for r in csv.DictReader(f) if r.get("status") in ("ok", "skipped")}
     except (OSError, csv.Error, KeyError):
         return {}
 
 
 def write_summary(path: str, rows):
     """Write ``rows`` (dicts with COLUMNS) under a temporary name, then rename it onto ``path``."""
-    tmp = temp_path(os.path.dirname(os.path.abspath(path)), ".csv")
+    fd, tmp = create_temp(os.path.dirname(os.path.abspath(path)), ".csv")  # new, never through a link
     try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)

@@ -63,6 +63,9 @@ def test_local_cluster_maps_every_scene_records_the_failure_and_reruns_skip(scen
     assert [again[os.path.basename(s)]["status"] for s in scenes] == ["skipped", "failed", "skipped", "skipped"]
     assert again["India_900498_S1Hand.tif"]["water_km2"] == rows["India_900498_S1Hand.tif"]["water_km2"]
     assert {p: os.stat(out / p).st_mtime_ns for p in mtimes} == mtimes  # skipped scenes were not rewritten
+    assert main(args) == 1  # a third run still knows the areas of scenes the second one skipped
+    third = summary(out)
+    assert third["India_900498_S1Hand.tif"]["water_km2"] == rows["India_900498_S1Hand.tif"]["water_km2"] != ""
 
 
 def start(args, log):
