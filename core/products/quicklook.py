@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import rasterio
+import rasterio.windows
 from rasterio._err import CPLE_BaseError
 
 from ..bands import VV
@@ -47,12 +48,16 @@ def check_same_grid(sar_path: str, class_path: str) -> None:
 def write_quicklook(sar_path: str, class_path: str, png_path: str, max_side: int = 1024) -> str:
     """Render ``class_path`` over the VV band of ``sar_path`` into ``png_path``."""
     source = inspect_sar(sar_path)
-    scale = max(1, int(np.ceil(max(source.width, source.height) / max_side)))
-    shape = (max(1, source.height // scale), max(1, source.width // scale))
-    with rasterio.open(sar_path) as ds:
-        vv = ds.read(source.band_indexes[0], out_shape=shape).astype("float32")  # int8 stays signed
     with rasterio.open(class_path) as ds:
+        bounds, width, height = ds.bounds, ds.width, ds.height
+        scale = max(1, int(np.ceil(max(width, height) / max_side)))
+        shape = (max(1, height // scale), max(1, width // scale))
         cls = ds.read(1, out_shape=shape)
+    with rasterio.open(sar_path) as ds:
+        # The classes may cover a crop of the scene (--bbox): read VV over the same area only.
+        window = rasterio.windows.from_bounds(*bounds, transform=ds.transform).round_offsets().round_lengths()
+        vv = ds.read(source.band_indexes[0], window=window, out_shape=shape,
+                     boundless=True, fill_value=0).astype("float32")  # int8 stays signed
     grey = np.nan_to_num(VV.normalise(vv), nan=0.0)
     rgb = np.stack([grey, grey, grey]) * 255
     water = cls == 1

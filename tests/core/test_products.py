@@ -121,3 +121,23 @@ def test_cancel_while_writing_products_leaves_nothing(spain_s1, tmp_path):
         with pytest.raises(Cancelled):
             run(CountPolls(counter.polls - last + 1), tmp_path / f"cut{last}")
         assert os.listdir(tmp_path / f"cut{last}") == []
+
+
+def test_quicklook_of_a_bbox_run_covers_the_crop_only(tmp_path):
+    """With --bbox the classes cover part of the scene; the PNG must show that part, not stretch it."""
+    vh = np.full((512, 512), -15, np.float32)
+    vh[:, :256] = -28  # water on the left half
+    vv = np.where(vh < -20, np.float32(-20), np.float32(-8))
+    profile = dict(driver="GTiff", width=512, height=512, count=2, dtype="float32", crs="EPSG:32630",
+                   transform=rasterio.transform.from_origin(500000, 4000000, 10, 10))
+    with rasterio.open(tmp_path / "s.tif", "w", **profile) as out:
+        out.write(np.stack([vv, vh]))
+    left_half = (500000, 3994880, 502560, 4000000)
+    segment_scene(str(tmp_path / "s.tif"), str(tmp_path / "c.tif"),
+                  SegmentOptions(method="threshold", bbox=left_half), quicklook_path=str(tmp_path / "q.png"))
+    with rasterio.open(tmp_path / "c.tif") as c:
+        water = int((c.read(1) == 1).sum())
+    with rasterio.open(tmp_path / "q.png") as q:
+        png = q.read()
+    blue = int(((png[0] == 31) & (png[1] == 120) & (png[2] == 220)).sum())
+    assert png.shape == (3, 512, 256) and water == blue == 512 * 256
